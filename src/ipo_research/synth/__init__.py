@@ -1,0 +1,1 @@
+"""ipo_research.synth."""
