@@ -68,6 +68,10 @@ class WriteError(IpoError):
     """Writing output failed or was refused (for example a write into ``data/raw``)."""
 
 
+class SynthError(IpoError):
+    """Synthetic data cannot be generated with the settings given (seed, scale)."""
+
+
 class InstrumentError(IpoError):
     """An instrument definition is invalid or unknown."""
 
@@ -86,6 +90,10 @@ class SchemaError(IpoError):
 
 class AnalysisError(IpoError):
     """Input to an analysis is unusable (constant item, too few pairs, unknown column)."""
+
+
+class PresentationError(IpoError):
+    """A table, figure or suppression request is invalid (unknown result kind, bad p, min_n)."""
 
 
 class ReportError(IpoError):

@@ -48,6 +48,19 @@ class Instrument:
         Reference for the instrument.
     description
         Free text (Dutch or English) about the instrument.
+    item_labels
+        Item -> language -> labels, for items whose response labels differ from the
+        instrument's (e.g. ICCAS item 21, "much better now" .. "much worse now").  Same
+        number of points as the scale.
+    notes
+        Caveats about the definition, e.g. an item-to-subscale map that is not verified
+        against the original publication.
+    unverified
+        Keys of the definition (``"subscales"``, ``"reverse"``, ``"scale"``...) whose content
+        is not verified against the original publication; see ``notes``.
+    source
+        Where the definition came from (``"built-in:ripls.yaml"`` or a file path).  Not part
+        of equality.
     """
 
     name: str
@@ -66,6 +79,10 @@ class Instrument:
     kirkpatrick: str | None = None
     citation: str | None = None
     description: str | None = None
+    item_labels: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    notes: str | None = None
+    unverified: tuple[str, ...] = ()
+    source: str | None = field(default=None, compare=False)
 
     @property
     def n_points(self) -> int:
@@ -76,3 +93,42 @@ class Instrument:
     def scored_items(self) -> tuple[str, ...]:
         """Items that enter the total score (all items minus ``not_scored``)."""
         return tuple(i for i in self.items if i not in self.not_scored)
+
+    def item_scale_labels(self, item: str, lang: str) -> tuple[str, ...]:
+        """Return the response labels of ``item`` in language ``lang`` (``()`` if none).
+
+        Item-specific labels (``item_labels``) win over the instrument's labels.
+        """
+        specific = self.item_labels.get(item, {})
+        if lang in specific:
+            return tuple(specific[lang])
+        return tuple(self.labels.get(lang, ()))
+
+    def label_codes(self, item: str | None = None) -> dict[str, int]:
+        """Map every response label (all languages, case-folded, stripped) to its code.
+
+        Parameters
+        ----------
+        item
+            Use the labels of this item (its ``item_labels`` if any); ``None`` uses the
+            instrument's labels.
+
+        Returns
+        -------
+        dict
+            ``{"helemaal mee oneens": 1, "strongly disagree": 1, ...}``.  ``na_labels`` are not
+            included: they mean missing, not a code.
+        """
+        langs = set(self.labels)
+        if item is not None:
+            langs |= set(self.item_labels.get(item, {}))
+        codes: dict[str, int] = {}
+        for lang in sorted(langs):
+            labels = self.item_scale_labels(item, lang) if item is not None else self.labels[lang]
+            for offset, label in enumerate(labels):
+                codes[label.strip().casefold()] = self.scale_min + offset
+        return codes
+
+    def subscales_of(self, item: str) -> tuple[str, ...]:
+        """Names of the subscales that contain ``item`` (usually one, possibly none)."""
+        return tuple(name for name, items in self.subscales.items() if item in items)

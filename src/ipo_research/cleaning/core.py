@@ -1,0 +1,729 @@
+"""The :func:`clean` pipeline: raw export in, pseudonymised tidy data and an audit out.
+
+Steps, in order (each one a row, or a few rows, of the audit):
+
+1. **key**: resolve the pseudonymisation key; without one nothing runs.
+2. **mapping**: check that the respondent, wave and mapped columns exist and that every
+   instrument item has a column (errors name file and column).
+3. **privacy**: find identifier columns (by name, by content, listed by the user); they
+   are never copied to the output.
+4. **recode**: answers -> scale points; empty, N/A, out-of-scale and text answers become
+   missing and are counted per column (text raises in strict mode).
+5. **respondent**, **wave**: rows without a respondent id or with an unknown wave are
+   dropped; wave labels are mapped (``voormeting`` -> ``pre``).
+6. **duplicates**, **speeders**, **straight-lining**, **too few answered**: the quality
+   rules of :class:`~ipo_research.cleaning.rules.CleaningRules`, each drop or flag.
+7. **reverse keying** (``min + max - x`` on the theoretical range) and **scores** (mean of
+   answered items when the share answered reaches ``min_answered``, else missing).
+8. **waves**: respondents not seen in every wave of the export are flagged
+   (``matched = False``) and counted, or dropped with ``drop_unmatched``.
+9. **pseudonyms** (HMAC-SHA256) and the **schema** check.
+
+Retrospective pre/post (ICCAS): an export row of the post wave holds the "now" ratings
+(mapped to the items, ``q1``...) and the "before" ratings (mapped to ``q1_retro``...).
+The output keeps one row per respondent and wave; the retrospective ratings and scores
+sit beside the post ratings in ``<item>_retro`` / ``<score>_retro`` columns, so the
+retrospective change is a paired comparison within one row (``total_retro`` vs
+``total``) and the true pre/post change one between the ``pre`` and ``post`` rows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ipo_research.cleaning.audit import AuditTrail, per_column
+from ipo_research.cleaning.identifiers import find_identifiers, identifier_by_content
+from ipo_research.cleaning.pseudonym import normalise_ids, pseudonymise, resolve_key
+from ipo_research.cleaning.recode import CLASSES, recode_items, source_row
+from ipo_research.cleaning.rules import CleaningRules, _norm_label
+from ipo_research.cleaning.schema import build_schema, score_columns, validate
+from ipo_research.errors import CleaningError, PrivacyError
+from ipo_research.instruments.model import Instrument
+
+_DURATION_NAMES = ("duur", "duration", "duurinseconden", "durationinseconds", "tijdsduur")
+_TIMESTAMP_NAMES = (
+    "einddatum", "enddate", "recordeddate", "submitdate", "datumingediend", "completiontime",
+    "voltooiingstijd", "eindtijd",
+)
+_TIME_FORMATS = ("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class CleaningResult:
+    """What :func:`clean` returns.
+
+    Attributes
+    ----------
+    data
+        One row per respondent x wave: ``respondent`` (pseudonym), ``wave``, kept context
+        columns, item columns (float, reverse-keyed), retrospective item columns when
+        mapped, one column per subscale score and the total score, ``flag_*`` columns for
+        rules set to ``"flag"``, and ``matched``.
+    audit
+        One row per reason (see :mod:`ipo_research.cleaning.audit`).
+    provenance
+        Source file, instrument, rules and row counts (never the key).
+    """
+
+    data: pd.DataFrame
+    audit: pd.DataFrame
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"CleaningResult({len(self.data)} rows x {self.data.shape[1]} columns, "
+            f"{int(self.audit['rows_dropped'].sum())} rows dropped)"
+        )
+
+
+def item_columns(template: str, inst: Instrument, *, suffix: str = "") -> dict[str, str]:
+    """Build a column mapping from a numbered template.
+
+    Parameters
+    ----------
+    template
+        Raw column name with ``{n}`` for the item number (1-based, questionnaire order),
+        e.g. ``"Vraag {n}"`` or ``"Voor_{n}"``.
+    inst
+        The instrument.
+    suffix
+        Appended to the item name (``"_retro"`` for retrospective ratings).
+
+    Returns
+    -------
+    dict
+        Raw column -> output column, e.g. ``{"Vraag 1": "q1", ...}``.
+
+    Examples
+    --------
+    >>> from ipo_research.instruments.model import Instrument
+    >>> inst = Instrument("X", ("a", "b"), 1, 5)
+    >>> item_columns("Vraag {n}", inst)
+    {'Vraag 1': 'a', 'Vraag 2': 'b'}
+    """
+    if "{n}" not in template:
+        raise CleaningError(
+            f"column template {template!r} has no '{{n}}'",
+            hint="write e.g. 'Vraag {n}' for columns 'Vraag 1', 'Vraag 2', ...",
+        )
+    return {template.replace("{n}", str(i)): item + suffix for i, item in enumerate(inst.items, 1)}
+
+
+def _source_name(raw: pd.DataFrame, source: str | None) -> str | None:
+    if source is not None:
+        return source
+    for key in ("source", "path", "file", "filename"):
+        value = raw.attrs.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def _find_column(frame: pd.DataFrame, wanted: str | None, names: tuple[str, ...]) -> str | None:
+    if wanted is not None:
+        return wanted
+    for column in frame.columns:
+        norm = "".join(ch for ch in str(column).casefold() if ch.isalnum())
+        if norm in names or any(norm.startswith(n) for n in names[:2]):
+            return str(column)
+    return None
+
+
+def _parse_duration(
+    values: pd.Series, *, file: str | None, column: str, row_offset: int | None
+) -> np.ndarray:
+    """Seconds as floats; decimal comma accepted; text raises naming the row."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = np.empty(len(uniques) + 1, dtype=float)
+    parsed[-1] = np.nan
+    for i, u in enumerate(uniques):
+        text = str(u).strip().replace(",", ".")
+        if text == "":
+            parsed[i] = np.nan
+            continue
+        try:
+            parsed[i] = float(text)
+        except ValueError:
+            pos = int(np.flatnonzero(codes == i)[0])
+            raise CleaningError(
+                "duration is not a number",
+                file=file,
+                row=source_row(pos, row_offset),
+                column=column,
+                hint="durations must be seconds (decimal comma allowed); fix the export "
+                "or set rules.speeders='off' and rules.duration to another column",
+            ) from None
+    return parsed[codes]
+
+
+def _parse_timestamp(values: pd.Series) -> np.ndarray:
+    """Submission times as int64 nanoseconds (NaT -> minimum), for ordering only."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        stamps = pd.to_datetime(values)
+    else:
+        text = values.astype("str")
+        stamps = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        for fmt in _TIME_FORMATS:
+            todo = stamps.isna()
+            if not todo.any():
+                break
+            stamps[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        todo = stamps.isna() & values.notna()
+        if todo.any():
+            stamps[todo] = pd.to_datetime(
+                text[todo], dayfirst=True, format="mixed", errors="coerce"
+            )
+    out = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
+    out[pd.isna(stamps).to_numpy()] = np.iinfo(np.int64).min
+    return out
+
+
+def _answered_share(values: np.ndarray) -> np.ndarray:
+    if values.shape[1] == 0:
+        return np.zeros(values.shape[0])
+    return np.count_nonzero(~np.isnan(values), axis=1) / values.shape[1]
+
+
+def _mean_score(values: np.ndarray, min_answered: float) -> np.ndarray:
+    """Row means of answered items where the share answered reaches ``min_answered``."""
+    answered = np.count_nonzero(~np.isnan(values), axis=1)
+    enough = answered >= math.ceil(min_answered * values.shape[1] - 1e-9)
+    sums = np.nansum(values, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / answered
+    return np.where(enough & (answered > 0), means, np.nan)
+
+
+def clean(
+    raw: pd.DataFrame,
+    inst: Instrument,
+    *,
+    respondent: str,
+    wave: str | None = None,
+    wave_value: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    key: bytes | str | None = None,
+    key_file: str | os.PathLike[str] | None = None,
+    rules: CleaningRules | None = None,
+    source: str | None = None,
+) -> CleaningResult:
+    """Clean, score and pseudonymise one survey export.
+
+    Parameters
+    ----------
+    raw
+        The export as read by :func:`ipo_research.read_survey` (never modified).  When
+        ``raw.attrs`` holds ``source``/``path`` and ``row_offset`` (from ``read_survey``),
+        errors name the file and the row as the file counts it.
+    inst
+        The instrument, e.g. ``load_instrument("RIPLS")``.
+    respondent
+        Column with the respondent id (student number); it becomes a pseudonym.
+    wave
+        Column with the wave (``voormeting``/``nameting``...; mapped by ``rules.waves``).
+    wave_value
+        The wave of every row, for exports of one wave without a wave column.
+    columns
+        Raw column -> output column.  Targets that are items (``"q1"``) or retrospective
+        items (``"q1_retro"``) are answers; other targets rename a kept context column.
+        Raw columns already named like an item are used as that item.
+    key, key_file
+        The pseudonymisation key, or a file holding it; otherwise ``$IPO_RESEARCH_KEY`` or
+        ``$IPO_RESEARCH_KEY_FILE``.  Never stored in the result.
+    rules
+        Options of the cleaning rules (:class:`CleaningRules`); defaults suit most exports.
+    source
+        Name of the export for messages and provenance (default: from ``raw.attrs``).
+
+    Returns
+    -------
+    CleaningResult
+        ``.data`` (validated against the instrument's schema) and ``.audit``, with
+        ``audit.rows_dropped.sum() + len(data) == len(raw)``.
+
+    Raises
+    ------
+    PrivacyError
+        No key, or a context column to keep holds identifiers.
+    CleaningError
+        A named column is missing, an item has no column, a duration is text, or (strict
+        mode) an answer is neither a number nor a label.
+    SchemaError
+        The cleaned data break the schema (e.g. duplicates kept with ``duplicates="keep"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ipo_research.instruments.model import Instrument
+    >>> inst = Instrument("X", ("a", "b"), 1, 5, reverse=("b",), total="total",
+    ...                   min_answered=0.5)
+    >>> raw = pd.DataFrame({"id": ["1", "2"], "Meting": ["voormeting", "voormeting"],
+    ...                     "A": ["4", "4,0"], "B": [2, 9]})
+    >>> res = clean(raw, inst, respondent="id", wave="Meting", columns={"A": "a", "B": "b"},
+    ...             key=b"k" * 32, rules=CleaningRules(straightlining="off"))
+    >>> res.data[["wave", "a", "b", "total"]]
+      wave    a    b  total
+    0  pre  4.0  4.0    4.0
+    1  pre  4.0  NaN    4.0
+    """
+    secret = resolve_key(key, key_file=key_file)
+    rules = rules or CleaningRules()
+    file = _source_name(raw, source)
+    offset = raw.attrs.get("row_offset")
+    row_offset = int(offset) if offset is not None else None
+    min_answered = rules.min_answered if rules.min_answered is not None else inst.min_answered
+    retro = rules.retro_suffix or inst.retrospective.get("before") or "_retro"
+    n_raw = len(raw)
+    audit = AuditTrail()
+
+    # ---------------------------------------------------------------- mapping
+    present = {str(c) for c in raw.columns}
+
+    def _missing(column: str, what: str, hint: str) -> CleaningError:
+        return CleaningError(f"{what} not in the export", file=file, column=column, hint=hint)
+
+    available = ", ".join(map(str, list(raw.columns)[:12]))
+    if respondent not in present:
+        raise _missing(respondent, "respondent column", f"columns are: {available}")
+    if wave is None and wave_value is None:
+        raise CleaningError(
+            "no wave column and no wave_value given", file=file,
+            hint="pass wave='Meting' (a column) or wave_value='pre' for a one-wave export",
+        )
+    if wave is not None and wave not in present:
+        raise _missing(wave, "wave column", f"columns are: {available}")
+    mapping = dict(columns or {})
+    for raw_name in mapping:
+        if raw_name not in present:
+            raise _missing(raw_name, "mapped column", f"columns are: {available}")
+    targets = list(mapping.values())
+    dupes = sorted({t for t in targets if targets.count(t) > 1})
+    if dupes:
+        raise CleaningError(
+            f"two raw columns map to {dupes[0]!r}", file=file, column=dupes[0],
+            hint="map each output column from one raw column",
+        )
+    mapped_raw = set(mapping)
+    now_cols: dict[str, str] = {}
+    retro_cols: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    for raw_name, target in mapping.items():
+        if target in inst.items:
+            now_cols[target] = raw_name
+        elif target.endswith(retro) and target[: -len(retro)] in inst.items:
+            retro_cols[target[: -len(retro)]] = raw_name
+        else:
+            renames[raw_name] = target
+    for item in inst.items:
+        if item not in now_cols and item in present and item not in mapped_raw:
+            now_cols[item] = item
+    lacking = [i for i in inst.items if i not in now_cols]
+    if lacking:
+        raise CleaningError(
+            f"instrument {inst.name} item {lacking[0]!r} has no column "
+            f"({len(lacking)} of {len(inst.items)} items unmapped)",
+            file=file, column=lacking[0],
+            hint="map a raw column to it, e.g. columns={'Vraag 1': 'q1'} or items: 'Vraag {n}'",
+        )
+    now_cols = {i: now_cols[i] for i in inst.items}
+    retro_cols = {i: retro_cols[i] for i in inst.items if i in retro_cols}
+    has_retro = bool(retro_cols)
+    duration_col = _find_column(raw, rules.duration, _DURATION_NAMES)
+    if duration_col is not None and duration_col not in present:
+        raise _missing(duration_col, "duration column", "set rules.duration to a column or None")
+    stamp_col = _find_column(raw, rules.timestamp, _TIMESTAMP_NAMES)
+    if stamp_col is not None and stamp_col not in present:
+        raise _missing(stamp_col, "timestamp column", "set rules.timestamp to a column or None")
+    for name in rules.identifiers:
+        if name not in present:
+            raise _missing(name, "identifier column", "list only columns of this export")
+
+    # ---------------------------------------------------------------- privacy
+    answer_cols = set(now_cols.values()) | set(retro_cols.values())
+    found = find_identifiers(raw, skip=answer_cols, listed=rules.identifiers)
+    found = [f for f in found if f.column != respondent]
+    ident_cols = {f.column for f in found} | {respondent}
+    meta_cols = {c for c in (wave, duration_col, stamp_col) if c is not None}
+    if rules.keep is None:
+        keep = [
+            str(c) for c in raw.columns
+            if str(c) not in answer_cols | ident_cols | meta_cols
+        ]
+    else:
+        keep = list(rules.keep)
+        for name in keep:
+            if name not in present:
+                raise _missing(name, "context column to keep", f"columns are: {available}")
+            if name in ident_cols:
+                basis = next((f.detail for f in found if f.column == name), "respondent id")
+                raise PrivacyError(
+                    f"refusing to keep a column that identifies people ({basis})",
+                    file=file, column=name,
+                    hint="remove it from 'keep'; identifiers never reach processed data",
+                )
+            if name in answer_cols:
+                raise CleaningError(
+                    "a column to keep is also an item column", file=file, column=name,
+                    hint="list context columns only in 'keep'",
+                )
+    dropped_ident = [f.column for f in found] + [respondent]
+    audit.add(
+        "privacy", "identifier columns removed",
+        columns=dropped_ident,
+        details="; ".join(
+            [f"{f.column}: {f.detail} ({f.basis})" for f in found]
+            + [f"{respondent}: respondent id, replaced by an HMAC-SHA256 pseudonym"]
+        ),
+    )
+
+    # ---------------------------------------------------------------- recode
+    values, recoded = recode_items(
+        raw, now_cols, inst, na_values=rules.na_values, strict=rules.strict,
+        file=file, row_offset=row_offset,
+    )
+    retro_values = pd.DataFrame(index=raw.index)
+    retro_recoded: dict[str, Any] = {}
+    if has_retro:
+        retro_values, retro_recoded = recode_items(
+            raw, retro_cols, inst, na_values=rules.na_values, strict=rules.strict,
+            file=file, row_offset=row_offset,
+        )
+    # ---------------------------------------------------------------- wave labels
+    unknown: list[str] = []
+    if wave is not None:
+        codes, uniques = pd.factorize(raw[wave], use_na_sentinel=True)
+        mapped = [rules.waves.get(_norm_label(u)) for u in uniques]
+        wave_out = np.array([*mapped, None], dtype=object)[codes]
+        unknown = sorted({str(u) for u, m in zip(uniques, mapped, strict=True) if m is None})
+    else:
+        wave_out = np.full(n_raw, str(wave_value), dtype=object)
+    bad_wave = pd.isna(wave_out)
+
+    all_rec = {now_cols[i]: r for i, r in recoded.items()}
+    all_rec.update({retro_cols[i]: r for i, r in retro_recoded.items()})
+    # cells of a column that is empty for a whole wave were not asked in that wave
+    # (ICCAS: the retrospective block and item 21 in the true pretest)
+    not_asked: dict[str, np.ndarray] = {}
+    wave_rows = [wave_out == label for label in pd.unique(wave_out[~bad_wave])]
+    for col, rec in all_rec.items():
+        empty = rec.classes == CLASSES.index("missing")
+        mask = np.zeros(n_raw, dtype=bool)
+        for rows in wave_rows:
+            if empty[rows].all():
+                mask |= rows
+        not_asked[col] = mask
+    missing_counts = {
+        col: int(np.count_nonzero((rec.classes == CLASSES.index("missing")) & ~not_asked[col]))
+        for col, rec in all_rec.items()
+    }
+    asked_counts = {col: int(m.sum()) for col, m in not_asked.items()}
+    audit.add("recode", "missing answer (empty cell)", cells_changed=sum(missing_counts.values()),
+              columns=[c for c, n in missing_counts.items() if n],
+              details=per_column(missing_counts))
+    audit.add("recode", "not asked in this wave (column empty for the whole wave)",
+              cells_changed=sum(asked_counts.values()),
+              columns=[c for c, n in asked_counts.items() if n],
+              details=per_column(asked_counts))
+    for cls, reason in (
+        ("na", "not applicable (N/A answer) set to missing"),
+        ("range", f"outside the scale {inst.scale_min}-{inst.scale_max} "
+                  "(set to missing, never clipped)"),
+        ("text", "text that is neither a number nor a label (set to missing)"),
+    ):
+        counts = {col: rec.count(cls) for col, rec in all_rec.items()}
+        audit.add(
+            "recode", reason,
+            cells_changed=sum(counts.values()),
+            columns=[c for c, n in counts.items() if n],
+            details=per_column(counts),
+        )
+    labels = {col: rec.labels for col, rec in all_rec.items()}
+    langs = ", ".join(sorted(inst.labels)) or "none"
+    audit.add(
+        "recode", "label recoded to its scale point",
+        cells_changed=sum(labels.values()),
+        columns=[c for c, n in labels.items() if n],
+        details=f"label languages: {langs}; " + per_column(labels),
+    )
+    commas = {col: rec.commas for col, rec in all_rec.items()}
+    audit.add(
+        "recode", "number with a decimal comma (e.g. 4,0) read as its scale point",
+        cells_changed=sum(commas.values()),
+        columns=[c for c, n in commas.items() if n],
+        details=per_column(commas),
+    )
+
+    alive = np.ones(n_raw, dtype=bool)
+    flags: dict[str, np.ndarray] = {}
+
+    # ---------------------------------------------------------------- respondent
+    norm_id = normalise_ids(raw[respondent]).to_numpy()
+    no_id = pd.isna(norm_id)
+    audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
+              columns=[respondent])
+    alive &= ~no_id
+
+    # ---------------------------------------------------------------- wave
+    if wave is not None:
+        audit.add(
+            "wave", "missing or unknown wave", rows_dropped=int((bad_wave & alive).sum()),
+            columns=[wave],
+            details=(
+                "mapping: " + ", ".join(f"{k}->{v}" for k, v in rules.waves.items())
+                + (f"; unknown values: {', '.join(unknown[:5])}" if unknown else "")
+            ),
+        )
+        alive &= ~bad_wave
+    else:
+        audit.add("wave", "missing or unknown wave", details=f"every row is wave {wave_value!r}")
+
+    scored = [i for i in inst.scored_items]
+    scored_vals = values[scored].to_numpy(dtype=float)
+    share = _answered_share(scored_vals)
+    complete = share >= min_answered - 1e-12
+
+    # ---------------------------------------------------------------- duplicates
+    group = pd.DataFrame({"id": norm_id, "wave": wave_out})
+    if rules.duplicates == "keep":
+        dup = np.zeros(n_raw, dtype=bool)
+        n_dup_flag = int((group[alive].duplicated(keep=False)).sum())
+        audit.add("duplicates", "duplicate submissions kept (policy 'keep')",
+                  rows_flagged=n_dup_flag)
+    else:
+        stamps = (
+            _parse_timestamp(raw[stamp_col]) if stamp_col is not None
+            else np.zeros(n_raw, dtype=np.int64)
+        )
+        order = pd.DataFrame(
+            {
+                "id": norm_id, "wave": wave_out,
+                "complete": complete if rules.duplicates == "latest_complete" else True,
+                "stamp": stamps, "pos": np.arange(n_raw),
+            }
+        )[alive]
+        ascending = rules.duplicates == "first"
+        order = order.sort_values(
+            ["complete", "stamp", "pos"], ascending=[False, ascending, ascending], kind="stable"
+        )
+        losers = order.index[order.duplicated(["id", "wave"], keep="first")]
+        dup = np.zeros(n_raw, dtype=bool)
+        dup[raw.index.get_indexer(losers)] = True
+        what = {
+            "latest_complete": "kept the latest complete submission",
+            "latest": "kept the latest submission",
+            "first": "kept the first submission",
+        }[rules.duplicates]
+        audit.add(
+            "duplicates", f"duplicate submission of respondent and wave ({what})",
+            rows_dropped=int(dup.sum()), columns=[c for c in (stamp_col,) if c],
+            details=f"ordered by {stamp_col or 'position in the file'}; complete = at least "
+            f"{min_answered:.0%} of scored items answered",
+        )
+        alive &= ~dup
+
+    # ---------------------------------------------------------------- speeders
+    if rules.speeders != "off" and duration_col is not None:
+        seconds = _parse_duration(raw[duration_col], file=file, column=duration_col,
+                                  row_offset=row_offset)
+        median = float(np.nanmedian(seconds)) if np.isfinite(seconds).any() else float("nan")
+        if rules.speeder_seconds is not None:
+            threshold = float(rules.speeder_seconds)
+            how = f"duration < {threshold:g} s"
+        else:
+            threshold = rules.speeder_fraction * median
+            how = f"duration < {rules.speeder_fraction:.3g} x median {median:.1f} s = {threshold:.1f} s"
+        with np.errstate(invalid="ignore"):
+            fast = seconds < threshold
+        _apply(audit, "speeders", f"speeder ({how})", rules.speeders, fast, alive, flags,
+               "flag_speeder", [duration_col])
+    else:
+        why = "rule off" if rules.speeders == "off" else "no duration column"
+        audit.add("speeders", f"speeder rule not applied ({why})")
+
+    # ---------------------------------------------------------------- straight-lining
+    if rules.straightlining != "off":
+        need = rules.straightline_min_items or max(3, math.ceil(min_answered * len(scored)))
+        answered = np.count_nonzero(~np.isnan(scored_vals), axis=1)
+        lo = np.fmin.reduce(scored_vals, axis=1)  # ignores missing answers, no warnings
+        hi = np.fmax.reduce(scored_vals, axis=1)
+        straight = (answered >= need) & (lo == hi)
+        _apply(audit, "straight-lining",
+               f"straight-lining (same answer to all of at least {need} answered items, "
+               "before reverse keying)",
+               rules.straightlining, straight, alive, flags, "flag_straightline",
+               [now_cols[i] for i in scored])
+    else:
+        audit.add("straight-lining", "straight-lining rule not applied (rule off)")
+
+    # ---------------------------------------------------------------- too few answered
+    few = ~complete
+    _apply(audit, "too few answered",
+           f"fewer than {min_answered:.0%} of the {len(scored)} scored items answered",
+           rules.too_few, few, alive, flags, "flag_too_few", [])
+
+    # ---------------------------------------------------------------- reverse keying
+    keyed = values.copy()
+    keyed_retro = retro_values.copy()
+    rev = [i for i in inst.reverse if i in keyed.columns]
+    n_rev = 0
+    for frame in (keyed, keyed_retro):
+        cols = [i for i in rev if i in frame.columns]
+        if cols:
+            block = frame[cols].to_numpy(dtype=float)
+            n_rev += int(np.count_nonzero(~np.isnan(block[alive])))
+            frame[cols] = inst.scale_min + inst.scale_max - block
+    audit.add(
+        "reverse keying", f"reverse-keyed ({inst.scale_min} + {inst.scale_max} - x)",
+        cells_changed=n_rev, columns=rev + [i + retro for i in rev if has_retro and i in retro_cols],
+    )
+
+    # ---------------------------------------------------------------- scores
+    scores: dict[str, np.ndarray] = {}
+    score_names = score_columns(inst)
+    groups = {name: list(items) for name, items in inst.subscales.items()}
+    if inst.total is not None:
+        groups[inst.total] = scored
+    blocks: list[tuple[pd.DataFrame, str]] = [(keyed, "")]
+    if has_retro:
+        blocks.append((keyed_retro, retro))
+    na_scores: dict[str, int] = {}
+    for frame, suffix in blocks:
+        # a block (the ratings or the retrospective ratings) left wholly empty is not
+        # counted: its scores are missing because nothing was asked or answered
+        block_answered = frame.notna().any(axis=1).to_numpy()
+        for name in score_names:
+            block = frame.reindex(columns=groups[name]).to_numpy(dtype=float)
+            score = _mean_score(block, min_answered)
+            scores[name + suffix] = score
+            na_scores[name + suffix] = int((np.isnan(score) & block_answered & alive).sum())
+    audit.add(
+        "scores", f"score missing: fewer than {min_answered:.0%} of its items answered "
+        "(rows with an empty block not counted)",
+        cells_changed=sum(na_scores.values()),
+        columns=[c for c, n in na_scores.items() if n],
+        details=per_column(na_scores),
+    )
+
+    # ---------------------------------------------------------------- waves
+    ids_alive = pd.Series(norm_id[alive])
+    waves_alive = pd.Series(wave_out[alive])
+    expected = waves_alive.nunique()
+    per_id = pd.DataFrame({"id": ids_alive, "wave": waves_alive}).groupby("id")["wave"].nunique()
+    unmatched_ids = set(per_id.index[per_id < expected])
+    unmatched = pd.Series(norm_id).isin(unmatched_ids).to_numpy() & alive
+    n_resp = len(per_id)
+    if rules.drop_unmatched:
+        audit.add("waves", f"respondent not in all {expected} waves (dropped)",
+                  rows_dropped=int(unmatched.sum()),
+                  details=f"{len(unmatched_ids)} of {n_resp} respondents unmatched; waves: "
+                  + ", ".join(sorted(map(str, waves_alive.unique()))))
+        alive &= ~unmatched
+        matched = np.ones(n_raw, dtype=bool)
+    else:
+        audit.add("waves", f"respondent not in all {expected} waves (flagged: matched = False)",
+                  rows_flagged=int(unmatched.sum()),
+                  details=f"{len(unmatched_ids)} of {n_resp} respondents unmatched; waves: "
+                  + ", ".join(sorted(map(str, waves_alive.unique()))))
+        matched = ~unmatched
+    if has_retro and inst.total is not None:
+        no_retro = alive & np.isnan(scores[inst.total + retro]) & (wave_out == "post")
+        audit.add("waves", "post wave without a retrospective pre score (flagged)",
+                  rows_flagged=int(no_retro.sum()), columns=[inst.total + retro])
+
+    # ---------------------------------------------------------------- assemble
+    idx = np.flatnonzero(alive)
+    out: dict[str, Any] = {
+        "respondent": pseudonymise(raw[respondent].iloc[idx].reset_index(drop=True), secret),
+        "wave": pd.Series(wave_out[idx], dtype="str"),
+    }
+    context_names: list[str] = []
+    reserved = {"respondent", "wave", "matched", *inst.items, *scores, *flags}
+    reserved |= {i + retro for i in retro_cols}
+    for name in keep:
+        target = renames.get(name, name)
+        if target in reserved or target in out:
+            raise CleaningError(
+                f"context column would be named {target!r}, which is taken", file=file,
+                column=name, hint="rename it with the column mapping",
+            )
+        out[target] = raw[name].iloc[idx].reset_index(drop=True)
+        context_names.append(target)
+    for item in inst.items:
+        out[item] = keyed[item].to_numpy()[idx]
+    for name in score_names:
+        out[name] = scores[name][idx]
+    if has_retro:
+        for item in retro_cols:
+            out[item + retro] = keyed_retro[item].to_numpy()[idx]
+        for name in score_names:
+            out[name + retro] = scores[name + retro][idx]
+    for name, mask in flags.items():
+        out[name] = mask[idx]
+    out["matched"] = matched[idx]
+    data = pd.DataFrame(out)
+
+    # a last guard: no kept context column may hold identifiers by content
+    for name in context_names:
+        detail = identifier_by_content(data[name])
+        if detail is not None:  # pragma: no cover - find_identifiers saw the same values
+            raise PrivacyError(f"context column holds {detail}", file=file, column=name)
+
+    schema = build_schema(
+        inst, context=context_names, retro_suffix=retro if has_retro else None,
+        retro_items=list(retro_cols),
+        flags=list(flags),
+        waves=[*rules.waves.values(), *([str(wave_value)] if wave is None else [])],
+    )
+    validate(data, schema, file=file)
+    frame = audit.frame()
+    if int(frame["rows_dropped"].sum()) + len(data) != n_raw:  # pragma: no cover - invariant
+        raise CleaningError("audit does not add up", file=file, hint="report this as a bug")
+    provenance = {
+        "source": file,
+        "instrument": inst.name,
+        "instrument_source": getattr(inst, "source", None),
+        "rows_raw": n_raw,
+        "rows_kept": len(data),
+        "respondents": int(data["respondent"].nunique()),
+        "waves": sorted(map(str, data["wave"].unique())),
+        "respondent_column": respondent,
+        "wave_column": wave,
+        "columns": {**{v: k for k, v in now_cols.items()},
+                    **{v: k + retro for k, v in retro_cols.items()}},
+        "kept": context_names,
+        "min_answered": min_answered,
+        "rules": rules.as_dict(),
+    }
+    return CleaningResult(data=data, audit=frame, provenance=provenance)
+
+
+def _apply(
+    audit: AuditTrail,
+    step: str,
+    reason: str,
+    action: str,
+    hit: np.ndarray,
+    alive: np.ndarray,
+    flags: dict[str, np.ndarray],
+    flag_name: str,
+    columns: list[str],
+) -> None:
+    """Drop or flag the live rows in ``hit`` and record it (in place on ``alive``)."""
+    live_hits = hit & alive
+    if action == "drop":
+        audit.add(step, reason + " (dropped)", rows_dropped=int(live_hits.sum()),
+                  columns=columns)
+        alive &= ~hit
+    else:
+        audit.add(step, reason + " (flagged)", rows_flagged=int(live_hits.sum()),
+                  columns=columns)
+        flags[flag_name] = hit.copy()

@@ -1,0 +1,243 @@
+"""Keyed pseudonyms (HMAC-SHA256) and the key that makes them.
+
+An unkeyed hash of a student number is not a pseudonym: student numbers are few enough to
+hash them all.  A keyed hash (HMAC) under a secret key kept apart from the data is.  The
+key comes from, in this order: the ``key`` argument, a key file (outside any git work
+tree), ``$IPO_RESEARCH_KEY`` (the key itself) or ``$IPO_RESEARCH_KEY_FILE`` (a key file).
+Without a key nothing runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ipo_research.errors import PrivacyError
+
+#: Environment variable holding the key itself.
+KEY_ENV = "IPO_RESEARCH_KEY"
+#: Environment variable holding the path of a key file.
+KEY_FILE_ENV = "IPO_RESEARCH_KEY_FILE"
+#: Shortest key accepted, in bytes.
+MIN_KEY_BYTES = 16
+
+_HEX_KEY = re.compile(r"^[0-9a-fA-F]{32,}$")
+_FLOAT_ID = re.compile(r"^(\d+)\.0+$")
+
+
+def _git_work_tree(path: Path) -> Path | None:
+    """Return the root of the git work tree holding ``path``, or ``None``."""
+    for parent in [path, *path.parents]:
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def write_key_file(path: str | os.PathLike[str]) -> Path:
+    """Write a new random 32-byte key (hex) to ``path`` with mode 0600.
+
+    Parameters
+    ----------
+    path
+        Where to write the key.  Must not exist and must lie outside any git work tree.
+
+    Returns
+    -------
+    Path
+        The absolute path written.
+
+    Raises
+    ------
+    PrivacyError
+        When the file exists (a key is never overwritten: pseudonyms made with it would
+        become unlinkable) or the path lies inside a git work tree.
+    """
+    target = Path(path).expanduser().absolute()
+    if target.exists():
+        raise PrivacyError(
+            "a key file already exists and is never overwritten",
+            file=str(target),
+            hint="choose another path, or delete the old key only if no data depends on it",
+        )
+    repo = _git_work_tree(target.parent)
+    if repo is not None:
+        raise PrivacyError(
+            "refusing to write a key inside a git work tree",
+            file=str(target),
+            context={"repository": str(repo)},
+            hint="keep the key apart from the data, e.g. ~/.config/ipo_research/project.key",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError as err:
+        raise PrivacyError(
+            "a key file already exists and is never overwritten", file=str(target),
+            hint="choose another path",
+        ) from err
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
+    return target
+
+
+def _decode_key(text: str) -> bytes:
+    text = text.strip()
+    if _HEX_KEY.match(text) and len(text) % 2 == 0:
+        return bytes.fromhex(text)
+    return text.encode("utf-8")
+
+
+def read_key_file(path: str | os.PathLike[str]) -> bytes:
+    """Read a key written by :func:`write_key_file` (hex) or any text key.
+
+    Raises
+    ------
+    PrivacyError
+        The file is missing, empty, too short, or inside a git work tree.
+    """
+    source = Path(path).expanduser().absolute()
+    if not source.is_file():
+        raise PrivacyError(
+            "key file not found", file=str(source),
+            hint="create one with 'ipo-research keygen PATH' (outside the repository)",
+        )
+    repo = _git_work_tree(source.parent)
+    if repo is not None:
+        raise PrivacyError(
+            "refusing a key file inside a git work tree", file=str(source),
+            context={"repository": str(repo)},
+            hint="move the key outside the repository and keep it apart from the data",
+        )
+    return _check_key(_decode_key(source.read_text(encoding="utf-8")), str(source))
+
+
+def _check_key(key: bytes, where: str | None) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise PrivacyError(
+            f"pseudonymisation key too short ({len(key)} bytes, need {MIN_KEY_BYTES})",
+            file=where,
+            hint="create a key with 'ipo-research keygen PATH'",
+        )
+    return key
+
+
+def resolve_key(
+    key: bytes | str | None = None, *, key_file: str | os.PathLike[str] | None = None
+) -> bytes:
+    """Return the pseudonymisation key from the argument, a key file or the environment.
+
+    Parameters
+    ----------
+    key
+        The key itself (bytes, or text encoded as UTF-8; 64 hex digits are decoded).
+    key_file
+        A key file (see :func:`write_key_file`).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    PrivacyError
+        No key found, or the key is shorter than 16 bytes.
+    """
+    if key is not None:
+        raw = _decode_key(key) if isinstance(key, str) else bytes(key)
+        return _check_key(raw, None)
+    if key_file is not None:
+        return read_key_file(key_file)
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return _check_key(_decode_key(env), f"${KEY_ENV}")
+    env_file = os.environ.get(KEY_FILE_ENV)
+    if env_file:
+        return read_key_file(env_file)
+    raise PrivacyError(
+        "no pseudonymisation key: cleaning refuses to run without one",
+        hint=(
+            f"pass key=..., a key file, or set ${KEY_ENV} / ${KEY_FILE_ENV}; "
+            "create a key with 'ipo-research keygen PATH' outside the repository"
+        ),
+    )
+
+
+def normalise_id(value: object) -> str | None:
+    """Normalise a respondent id: text, no surrounding or inner whitespace, casefolded.
+
+    Numbers read as floats (``1234567.0`` from Excel or SPSS) become ``"1234567"``.
+    Returns ``None`` for missing or empty ids.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+    text = "".join(str(value).split()).casefold()
+    match = _FLOAT_ID.match(text)
+    if match:
+        text = match.group(1)
+    return text or None
+
+
+def pseudonym(value: object, key: bytes) -> str | None:
+    """Return the HMAC-SHA256 pseudonym (64 hex digits) of one respondent id.
+
+    Parameters
+    ----------
+    value
+        The raw respondent id; normalised with :func:`normalise_id` first, so
+        ``" 1234567 "`` and ``1234567.0`` give the same pseudonym.
+    key
+        The secret key (see :func:`resolve_key`).
+
+    Examples
+    --------
+    >>> pseudonym("1234567", b"0" * 32) == pseudonym(" 1234567.0", b"0" * 32)
+    True
+    """
+    norm = normalise_id(value)
+    if norm is None:
+        return None
+    return hmac.new(key, norm.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def normalise_ids(ids: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalise_id` (each distinct value is normalised once)."""
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    mapped = np.array([normalise_id(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=ids.index, dtype=object)
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """Vectorised :func:`pseudonym`: each distinct id is hashed once.
+
+    Parameters
+    ----------
+    ids
+        Raw respondent ids.
+    key
+        The secret key.
+
+    Returns
+    -------
+    pandas.Series
+        Pseudonyms (string dtype), missing where the id is missing.
+    """
+    norm = normalise_ids(ids)
+    codes, uniques = pd.factorize(norm, use_na_sentinel=True)
+    hashed = [hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest() for u in uniques]
+    mapped = np.array([*hashed, None], dtype=object)
+    return pd.Series(mapped[codes], index=ids.index, dtype="str")

@@ -1,0 +1,111 @@
+"""The schema of cleaned data, built from the instrument (pandera).
+
+The schema doubles as the data dictionary of ``data/processed/``: a pseudonymous
+``respondent`` (64 hex digits), a ``wave``, one float column per item within the
+theoretical range, one per score within the same range, boolean flags, and one row per
+respondent and wave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pandera.errors as pa_errors
+import pandera.pandas as pa
+
+from ipo_research.errors import SchemaError
+from ipo_research.instruments.model import Instrument
+
+PSEUDONYM_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def score_columns(inst: Instrument) -> list[str]:
+    """Names of the score columns: one per subscale, then the total (if any)."""
+    names = list(inst.subscales)
+    if inst.total is not None and inst.total not in names:
+        names.append(inst.total)
+    return names
+
+
+def build_schema(
+    inst: Instrument,
+    *,
+    context: Iterable[str] = (),
+    retro_suffix: str | None = None,
+    retro_items: Iterable[str] | None = None,
+    flags: Iterable[str] = (),
+    waves: Iterable[str] | None = None,
+) -> pa.DataFrameSchema:
+    """Return the pandera schema of cleaned data for ``inst``.
+
+    Parameters
+    ----------
+    inst
+        The instrument.
+    context
+        Context columns kept (any type, nullable).
+    retro_suffix
+        When given, retrospective item and score columns (``q1_before``...) are expected.
+    retro_items
+        Items with a retrospective column (default: all items).
+    flags
+        Boolean flag columns (``flag_speeder``...).
+    waves
+        Allowed wave names (default: any non-empty text).
+    """
+    lo, hi = float(inst.scale_min), float(inst.scale_max)
+    in_scale = pa.Check.in_range(lo, hi)
+    columns: dict[str, pa.Column] = {
+        "respondent": pa.Column(str, pa.Check.str_matches(PSEUDONYM_PATTERN), nullable=False),
+        "wave": pa.Column(
+            str,
+            pa.Check.isin(sorted(set(waves))) if waves is not None else pa.Check.str_length(min_value=1),
+            nullable=False,
+        ),
+    }
+    for name in context:
+        columns[name] = pa.Column(nullable=True, required=True)
+    blocks = [("", inst.items)]
+    if retro_suffix is not None:
+        blocks.append((retro_suffix, tuple(retro_items or inst.items)))
+    for suffix, items in blocks:
+        for item in items:
+            columns[item + suffix] = pa.Column(float, in_scale, nullable=True)
+        for score in score_columns(inst):
+            columns[score + suffix] = pa.Column(float, in_scale, nullable=True)
+    for flag in flags:
+        columns[flag] = pa.Column(bool, nullable=False)
+    columns["matched"] = pa.Column(bool, nullable=False)
+    return pa.DataFrameSchema(
+        columns,
+        strict=True,
+        unique=["respondent", "wave"],
+        name=f"cleaned {inst.name}",
+        coerce=False,
+    )
+
+
+def validate(data: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str | None = None) -> None:
+    """Validate ``data`` lazily and raise one :class:`SchemaError` listing every failure.
+
+    Raises
+    ------
+    SchemaError
+        With the failing checks counted per column and check.
+    """
+    try:
+        schema.validate(data, lazy=True)
+    except pa_errors.SchemaErrors as err:
+        cases = err.failure_cases
+        summary = (
+            cases.groupby(["column", "check"], dropna=False).size().sort_values(ascending=False)
+        )
+        parts = [f"{col} {check}: {n}" for (col, check), n in summary.items()]
+        first_col = str(summary.index[0][0]) if len(summary) else None
+        raise SchemaError(
+            f"cleaned data fail the schema ({'; '.join(parts[:8])})",
+            file=file,
+            column=first_col,
+            hint="check the duplicates policy and the column mapping",
+        ) from err

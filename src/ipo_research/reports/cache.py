@@ -1,0 +1,123 @@
+"""Incremental builds: fingerprints of reports and the cache state file.
+
+A report's fingerprint hashes everything its page depends on: the template's content,
+the complete parameters, the content of its declared inputs, the title and language, the
+package version and the engine format.  Content hashes of files are kept in the state file
+with their size and modification time, so an unchanged file is not read again (a stat
+costs microseconds; rehashing happens only when size or mtime changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ipo_research.errors import ReportError
+
+__all__ = ["ENGINE_FORMAT", "BuildCache", "atomic_write", "fingerprint"]
+
+#: Bumped when the way pages are produced changes, so every page is rebuilt.
+ENGINE_FORMAT = 1
+_STATE_VERSION = 1
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file atomically: a temporary file in the same folder, then ``os.replace``.
+
+    An interrupted write leaves the old file (or none), never a half-written one.
+
+    Raises
+    ------
+    ReportError
+        When the file cannot be written.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path.name}: {err.strerror}", file=str(path),
+                          hint="check permissions and free disk space") from err
+
+
+def fingerprint(parts: Mapping[str, Any]) -> str:
+    """Return the SHA-256 of a JSON-serialisable mapping (keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class BuildCache:
+    """The state file of incremental builds (``.ipo_cache/reports.json`` by default).
+
+    Parameters
+    ----------
+    path
+        Location of the state file; a missing or unreadable file means an empty cache.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.files: dict[str, dict[str, Any]] = {}
+        self.reports: dict[str, dict[str, Any]] = {}
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = {}
+        if isinstance(state, dict) and state.get("version") == _STATE_VERSION:
+            self.files = dict(state.get("files", {}))
+            self.reports = dict(state.get("reports", {}))
+
+    def file_hash(self, path: Path) -> str:
+        """Return the SHA-256 of a file, reusing the stored hash when size and mtime match.
+
+        Raises
+        ------
+        ReportError
+            When the file cannot be read.
+        """
+        key = str(path)
+        try:
+            st = path.stat()
+        except OSError as err:
+            raise ReportError("input file not found", file=key,
+                              hint="build the data first or fix the plan") from err
+        known = self.files.get(key)
+        if known and known["size"] == st.st_size and known["mtime_ns"] == st.st_mtime_ns:
+            return str(known["sha256"])
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        self.files[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                           "sha256": digest.hexdigest()}
+        return digest.hexdigest()
+
+    def hashes(self, paths: Iterable[Path]) -> list[tuple[str, str]]:
+        """Return ``(path, sha256)`` for each path, in order."""
+        return [(str(p), self.file_hash(p)) for p in paths]
+
+    def is_fresh(self, report_id: str, key: str, outputs: Iterable[Path]) -> bool:
+        """Whether the report was built successfully with this fingerprint and its files exist."""
+        entry = self.reports.get(report_id)
+        return bool(entry and entry.get("key") == key and entry.get("status") == "ok"
+                    and all(p.is_file() for p in outputs))
+
+    def record(self, report_id: str, key: str, status: str) -> None:
+        """Remember the outcome of a report."""
+        self.reports[report_id] = {"key": key, "status": status}
+
+    def save(self) -> None:
+        """Write the state file atomically."""
+        state = {"version": _STATE_VERSION, "files": self.files, "reports": self.reports}
+        atomic_write(self.path, json.dumps(state, indent=1, sort_keys=True))

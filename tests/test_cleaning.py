@@ -1,0 +1,363 @@
+"""Cleaning: recoding, every quality rule, wave matching, identifiers, audit and schema."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ipo_research.cleaning import CleaningRules, clean, find_identifiers, item_columns
+from ipo_research.cleaning.identifiers import identifier_by_content, identifier_by_name
+from ipo_research.cleaning.pseudonym import pseudonym
+from ipo_research.cleaning.recode import Recoder, recode_column
+from ipo_research.errors import CleaningError, PrivacyError, SchemaError
+from ipo_research.instruments import load_instrument
+from ipo_research.instruments.model import Instrument
+
+NL = ("Helemaal mee oneens", "Mee oneens", "Neutraal", "Mee eens", "Helemaal mee eens")
+EN = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
+ITEMS = ("q1", "q2", "q3", "q4")
+COLS = {f"Vraag {i}": f"q{i}" for i in range(1, 5)}
+
+
+@pytest.fixture
+def inst() -> Instrument:
+    return Instrument(
+        "TOY", ITEMS, 1, 5, reverse=("q3",), subscales={"A": ("q1", "q2"), "B": ("q3", "q4")},
+        labels={"nl": NL, "en": EN}, na_labels=("n.v.t.",), min_answered=0.75,
+    )
+
+
+def _raw(rows: list[dict[str, object]]) -> pd.DataFrame:
+    base = {"Studentnummer": "1000001", "Meting": "voormeting", "Regio": "Zwolle",
+            "Vraag 1": "4", "Vraag 2": "2", "Vraag 3": "1", "Vraag 4": "3"}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def _clean(raw: pd.DataFrame, inst: Instrument, key: bytes, **rules: object) -> object:
+    return clean(raw, inst, respondent="Studentnummer", wave="Meting", columns=COLS, key=key,
+                 rules=CleaningRules(**rules))  # type: ignore[arg-type]
+
+
+def _reason(audit: pd.DataFrame, step: str, contains: str = "") -> pd.Series:
+    rows = audit[(audit["step"] == step) & audit["reason"].str.contains(contains, regex=False)]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+# --------------------------------------------------------------------------- recoding
+def test_recode_numbers_labels_and_decimal_comma(inst: Instrument) -> None:
+    col = pd.Series(["4", " 4,0 ", "mee EENS", "Strongly  agree", 2, "1.0", None, ""])
+    rec = recode_column(col, Recoder(inst))
+    np.testing.assert_array_equal(rec.values, [4, 4, 4, 5, 2, 1, np.nan, np.nan])
+    assert rec.labels == 2
+    assert rec.count("missing") == 2
+
+
+def test_recode_out_of_range_text_and_na_are_counted_not_clipped(inst: Instrument) -> None:
+    col = pd.Series(["0", "6", "55", "3,5", "weet ik niet", "n.v.t.", "N.V.T.", "5"])
+    rec = recode_column(col, Recoder(inst))
+    assert np.isnan(rec.values[:7]).all() and rec.values[7] == 5
+    assert (rec.count("range"), rec.count("text"), rec.count("na")) == (4, 1, 2)
+
+
+def test_recode_numeric_column_fast_path(inst: Instrument) -> None:
+    rec = recode_column(pd.Series([1.0, 5.0, 6.0, np.nan, 2.5, 0.0]), Recoder(inst))
+    np.testing.assert_array_equal(rec.values, [1, 5, np.nan, np.nan, np.nan, np.nan])
+    assert (rec.count("range"), rec.count("missing")) == (3, 1)
+
+
+def test_item_specific_labels_iccas_item21() -> None:
+    iccas = load_instrument("ICCAS")
+    rec = recode_column(pd.Series(["Veel beter nu", "Mee eens"]), Recoder(iccas, "q21"))
+    assert rec.values[0] == 1 and rec.count("text") == 1
+
+
+def test_recoded_items_and_reverse_keying(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"Vraag 1": "Mee eens", "Vraag 2": "2,0", "Vraag 3": "1", "Vraag 4": 3}])
+    res = _clean(raw, inst, hmac_key, straightlining="off")
+    row = res.data.iloc[0]  # type: ignore[attr-defined]
+    assert (row.q1, row.q2, row.q3, row.q4) == (4.0, 2.0, 5.0, 3.0)  # q3: 1 + 5 - 1
+    assert row.A == 3.0 and row.B == 4.0 and row.total == pytest.approx(3.5)
+    assert _reason(res.audit, "reverse keying").cells_changed == 1  # type: ignore[attr-defined]
+
+
+def test_scores_need_min_answered(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([
+        {"Studentnummer": "1", "Vraag 1": "", "Vraag 2": "2"},                  # A: 1/2 < .75
+        {"Studentnummer": "2", "Vraag 1": "", "Vraag 2": "", "Vraag 3": "1"},   # total 2/4
+    ])
+    res = _clean(raw, inst, hmac_key)
+    data = res.data  # type: ignore[attr-defined]
+    assert np.isnan(data.loc[0, "A"]) and data.loc[0, "B"] == 4.0
+    assert data.loc[0, "total"] == pytest.approx((2 + 5 + 3) / 3)
+    assert np.isnan(data.loc[1, "total"]) and bool(data.loc[1, "flag_too_few"])
+    few = _reason(res.audit, "too few answered")  # type: ignore[attr-defined]
+    assert few.rows_flagged == 1 and few.rows_dropped == 0
+    scores = _reason(res.audit, "scores")  # type: ignore[attr-defined]
+    assert scores.cells_changed == 3  # A twice, total once (B of row 2 has 1/2 -> too few too)
+
+
+def test_min_answered_override(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"Vraag 1": "", "Vraag 2": "2"}])
+    res = _clean(raw, inst, hmac_key, min_answered=0.5)
+    assert res.data.loc[0, "A"] == 2.0  # type: ignore[attr-defined]
+
+
+def test_strict_mode_names_file_row_and_column(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}, {"Studentnummer": "2", "Vraag 2": "geen idee"}])
+    raw.attrs.update(file="data/raw/x.csv", row_offset=2)
+    with pytest.raises(CleaningError, match=r"neither a number nor a label .*file data/raw/x.csv, "
+                       r"row 3, column 'Vraag 2'"):
+        _clean(raw, inst, hmac_key, strict=True)
+    res = _clean(raw, inst, hmac_key)
+    assert _reason(res.audit, "recode", "text").cells_changed == 1  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- rules
+def test_duplicates_keep_latest_complete(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([
+        {"Einddatum": "01-10-2023 10:00", "Vraag 1": "1"},                     # earlier, complete
+        {"Einddatum": "02-10-2023 09:00", "Vraag 1": "5"},                     # latest complete
+        {"Einddatum": "03-10-2023 09:00", "Vraag 1": "", "Vraag 2": "",
+         "Vraag 3": ""},                                                         # later, incomplete
+    ])
+    res = _clean(raw, inst, hmac_key, straightlining="off")
+    assert len(res.data) == 1 and res.data.loc[0, "q1"] == 5.0  # type: ignore[attr-defined]
+    assert _reason(res.audit, "duplicates").rows_dropped == 2  # type: ignore[attr-defined]
+    latest = _clean(raw, inst, hmac_key, straightlining="off", duplicates="latest")
+    assert np.isnan(latest.data.loc[0, "q1"])  # type: ignore[attr-defined]
+    first = _clean(raw, inst, hmac_key, straightlining="off", duplicates="first")
+    assert first.data.loc[0, "q1"] == 1.0  # type: ignore[attr-defined]
+
+
+def test_duplicates_keep_policy_fails_schema(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}, {}])
+    with pytest.raises(SchemaError, match="respondent"):
+        _clean(raw, inst, hmac_key, duplicates="keep", straightlining="off")
+
+
+def test_speeders_dropped_or_flagged(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"Studentnummer": str(i), "Duur (sec)": d}
+                for i, d in enumerate(["300", "310,5", "290", "80", "90"])])
+    res = _clean(raw, inst, hmac_key)
+    speed = _reason(res.audit, "speeders")  # type: ignore[attr-defined]
+    assert speed.rows_dropped == 2 and "median 290.0 s" in speed.reason
+    flagged = _clean(raw, inst, hmac_key, speeders="flag")
+    assert flagged.data["flag_speeder"].tolist() == [False, False, False, True, True]  # type: ignore[attr-defined]
+    absolute = _clean(raw, inst, hmac_key, speeder_seconds=85)
+    assert _reason(absolute.audit, "speeders").rows_dropped == 1  # type: ignore[attr-defined]
+    off = _clean(raw, inst, hmac_key, speeders="off")
+    assert len(off.data) == 5  # type: ignore[attr-defined]
+
+
+def test_duration_text_is_an_error(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"Duur (sec)": "300"}, {"Studentnummer": "2", "Duur (sec)": "vijf minuten"}])
+    with pytest.raises(CleaningError, match=r"duration is not a number \(row 2, column 'Duur"):
+        _clean(raw, inst, hmac_key)
+
+
+def test_straightlining_before_reverse_keying(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([
+        {"Studentnummer": "1", "Vraag 1": "4", "Vraag 2": "4", "Vraag 3": "4", "Vraag 4": "4"},
+        {"Studentnummer": "2", "Vraag 1": "4", "Vraag 2": "Mee eens", "Vraag 3": "4",
+         "Vraag 4": ""},                                          # 3 answered, all 4
+        {"Studentnummer": "3", "Vraag 1": "4", "Vraag 2": "4", "Vraag 3": "2", "Vraag 4": "4"},
+    ])
+    res = _clean(raw, inst, hmac_key)
+    assert _reason(res.audit, "straight-lining").rows_dropped == 2  # type: ignore[attr-defined]
+    assert len(res.data) == 1  # type: ignore[attr-defined]
+    strict = _clean(raw, inst, hmac_key, straightline_min_items=4)
+    assert _reason(strict.audit, "straight-lining").rows_dropped == 1  # type: ignore[attr-defined]
+
+
+def test_too_few_can_drop(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}, {"Studentnummer": "2", "Vraag 1": "", "Vraag 2": ""}])
+    res = _clean(raw, inst, hmac_key, too_few="drop")
+    assert len(res.data) == 1 and "flag_too_few" not in res.data  # type: ignore[attr-defined]
+    assert _reason(res.audit, "too few answered").rows_dropped == 1  # type: ignore[attr-defined]
+
+
+def test_missing_id_and_unknown_wave_dropped(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}, {"Studentnummer": None}, {"Studentnummer": " "},
+                {"Studentnummer": "3", "Meting": "tussenmeting"}, {"Studentnummer": "4",
+                                                                   "Meting": None}])
+    res = _clean(raw, inst, hmac_key)
+    assert _reason(res.audit, "respondent").rows_dropped == 2  # type: ignore[attr-defined]
+    wave = _reason(res.audit, "wave")  # type: ignore[attr-defined]
+    assert wave.rows_dropped == 2 and "tussenmeting" in wave.details
+
+
+def test_wave_mapping_and_matching(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([
+        {"Studentnummer": "1", "Meting": "Voormeting "}, {"Studentnummer": "1", "Meting": "NAMETING"},
+        {"Studentnummer": "2", "Meting": "voormeting", "Vraag 1": "5"},
+    ])
+    res = _clean(raw, inst, hmac_key)
+    data = res.data  # type: ignore[attr-defined]
+    assert data["wave"].tolist() == ["pre", "post", "pre"]
+    assert data["matched"].tolist() == [True, True, False]
+    waves = _reason(res.audit, "waves")  # type: ignore[attr-defined]
+    assert waves.rows_flagged == 1 and "1 of 2 respondents unmatched" in waves.details
+    dropped = _clean(raw, inst, hmac_key, drop_unmatched=True)
+    assert len(dropped.data) == 2  # type: ignore[attr-defined]
+    custom = _clean(raw.assign(Meting="T0"), inst, hmac_key,
+                    waves={"t0": "baseline"})
+    assert set(custom.data["wave"]) == {"baseline"}  # type: ignore[attr-defined]
+
+
+def test_wave_value_for_one_wave_export(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}]).drop(columns="Meting")
+    res = clean(raw, inst, respondent="Studentnummer", wave_value="post", columns=COLS,
+                key=hmac_key)
+    assert res.data["wave"].tolist() == ["post"]
+
+
+def test_audit_arithmetic_on_random_mess(inst: Instrument, hmac_key: bytes,
+                                         rng: np.random.Generator) -> None:
+    n = 400
+    answers = rng.choice(["1", "2", "3", "4", "5", "", "9", "x", "Mee eens", "3,0"], (n, 4))
+    raw = pd.DataFrame(answers, columns=list(COLS))
+    raw.insert(0, "Studentnummer", rng.integers(1000000, 1000150, n).astype(str))
+    raw.insert(1, "Meting", rng.choice(["voormeting", "nameting", "?"], n))
+    raw["Duur (sec)"] = rng.uniform(10, 600, n).round(1)
+    res = _clean(raw, inst, hmac_key)
+    audit = res.audit  # type: ignore[attr-defined]
+    assert audit["rows_dropped"].sum() + len(res.data) == n  # type: ignore[attr-defined]
+    assert (audit["rows_dropped"] > 0).sum() >= 3
+    cells = audit[audit["step"] == "recode"].set_index("reason")["cells_changed"]
+    assert cells.filter(like="outside").iloc[0] == (answers == "9").sum()
+    assert cells.filter(like="text").iloc[0] == (answers == "x").sum()
+    assert cells.filter(like="missing answer").iloc[0] == (answers == "").sum()
+    assert cells.filter(like="recoded to").iloc[0] == (answers == "Mee eens").sum()
+    assert not res.data.duplicated(["respondent", "wave"]).any()  # type: ignore[attr-defined]
+
+
+def test_every_rule_is_in_the_audit(inst: Instrument, hmac_key: bytes) -> None:
+    res = _clean(_raw([{}]), inst, hmac_key, straightlining="off")
+    steps = set(res.audit["step"])  # type: ignore[attr-defined]
+    assert {"privacy", "recode", "respondent", "wave", "duplicates", "speeders",
+            "straight-lining", "too few answered", "reverse keying", "scores",
+            "waves"} <= steps
+    assert list(res.audit.columns) == ["step", "reason", "rows_dropped", "rows_flagged",  # type: ignore[attr-defined]
+                                       "cells_changed", "columns", "details"]
+
+
+def test_rules_refuse_bad_values() -> None:
+    with pytest.raises(CleaningError, match="unknown value 'sometimes' for rule 'speeders'"):
+        CleaningRules(speeders="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(CleaningError, match="speeder_fraction must lie between 0 and 1"):
+        CleaningRules(speeder_fraction=1.5)
+    with pytest.raises(CleaningError, match=r"min_answered must lie in \(0, 1\]"):
+        CleaningRules(min_answered=0)
+    with pytest.raises(CleaningError, match="unknown cleaning rule 'speedr'"):
+        CleaningRules.from_mapping({"speedr": "drop"}, where="p.yaml")
+
+
+# --------------------------------------------------------------------------- bad input
+def test_missing_columns_are_named(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{}])
+    raw.attrs["file"] = "export.csv"
+    with pytest.raises(CleaningError, match=r"mapped column not in the export \(file export.csv, "
+                       r"column 'Vraag 9'"):
+        clean(raw, inst, respondent="Studentnummer", wave="Meting",
+              columns={**COLS, "Vraag 9": "q4"}, key=hmac_key)
+    with pytest.raises(CleaningError, match=r"item 'q4' has no column .*column 'q4'"):
+        clean(raw, inst, respondent="Studentnummer", wave="Meting",
+              columns={k: v for k, v in COLS.items() if v != "q4"}, key=hmac_key)
+    with pytest.raises(CleaningError, match=r"respondent column not in the export .*'Student'"):
+        clean(raw, inst, respondent="Student", wave="Meting", columns=COLS, key=hmac_key)
+    with pytest.raises(CleaningError, match=r"wave column not in the export .*'Wave'"):
+        clean(raw, inst, respondent="Studentnummer", wave="Wave", columns=COLS, key=hmac_key)
+    with pytest.raises(CleaningError, match="no wave column and no wave_value"):
+        clean(raw, inst, respondent="Studentnummer", columns=COLS, key=hmac_key)
+    with pytest.raises(CleaningError, match="two raw columns map to 'q1'"):
+        clean(raw, inst, respondent="Studentnummer", wave="Meting",
+              columns={**COLS, "Regio": "q1"}, key=hmac_key)
+
+
+def test_no_key_nothing_runs(inst: Instrument, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IPO_RESEARCH_KEY", raising=False)
+    monkeypatch.delenv("IPO_RESEARCH_KEY_FILE", raising=False)
+    with pytest.raises(PrivacyError, match="no pseudonymisation key"):
+        clean(_raw([{}]), inst, respondent="Studentnummer", wave="Meting", columns=COLS)
+
+
+# --------------------------------------------------------------------------- privacy
+def test_identifier_detection_by_name_and_content() -> None:
+    assert identifier_by_name("E-mailadres") and identifier_by_name("Voornaam")
+    assert identifier_by_name("IPAddress") and identifier_by_name("RecipientEmail")
+    assert not identifier_by_name("Opleiding") and not identifier_by_name("Meting")
+    assert identifier_by_content(pd.Series(["a.b@school.nl", "c@d.com"])) == "e-mail addresses"
+    assert identifier_by_content(pd.Series(["06-12345678", "+31 6 1234 5678"])) == "phone numbers"
+    assert "student" in str(identifier_by_content(pd.Series(["1234567", "7654321"])))
+    assert "student" in str(identifier_by_content(pd.Series([1234567.0, 7654321.0])))
+    assert identifier_by_content(pd.Series(["192.168.1.20"])) == "IP addresses"
+    assert identifier_by_content(pd.Series(["2021-2022", "2022-2023"])) is None
+    assert identifier_by_content(pd.Series(["ZW-2223-07"] * 30)) is None
+    names = pd.Series([f"Persoon {chr(65 + i)}{chr(70 + i)}" for i in range(25)])
+    assert "free text" in str(identifier_by_content(names))
+
+
+def test_identifiers_never_reach_data(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"Studentnummer": str(1000000 + i), "Meting": "voormeting",
+                 "Naam": f"Student {i}", "E-mail": f"s{i}@school.nl", "Telefoon": f"0612345{i:03d}",
+                 "Contact": f"x{i}@mail.com", "Code": str(2000000 + i), "Geheim": "abc",
+                 "Vraag 1": str(1 + i % 5)} for i in range(30)])
+    res = clean(raw, inst, respondent="Studentnummer", wave="Meting", columns=COLS,
+                key=hmac_key, rules=CleaningRules(identifiers=("Geheim",)))
+    data = res.data
+    assert list(data.columns[:3]) == ["respondent", "wave", "Regio"]
+    for col in ("Naam", "E-mail", "Telefoon", "Contact", "Code", "Geheim", "Studentnummer"):
+        assert col not in data.columns
+    text = data.to_csv() + res.audit.to_csv()
+    for value in raw[["Studentnummer", "Naam", "E-mail", "Telefoon", "Code"]].to_numpy().ravel():
+        assert str(value) not in text
+    removed = _reason(res.audit, "privacy").columns
+    assert all(c in removed for c in ("Naam", "E-mail", "Telefoon", "Contact", "Code", "Geheim"))
+    assert data["respondent"].iloc[0] == pseudonym("1000000", hmac_key)
+
+
+def test_keeping_an_identifier_is_refused(inst: Instrument, hmac_key: bytes) -> None:
+    raw = _raw([{"E-mail": "a@b.nl"}])
+    with pytest.raises(PrivacyError, match=r"refusing to keep a column that identifies people "
+                       r"\(column name\) \(column 'E-mail'\)"):
+        _clean(raw, inst, hmac_key, keep=("Regio", "E-mail"))
+    with pytest.raises(PrivacyError, match="column 'Studentnummer'"):
+        _clean(raw, inst, hmac_key, keep=("Studentnummer",))
+    kept = _clean(raw, inst, hmac_key, keep=("Regio",))
+    assert "Regio" in kept.data.columns  # type: ignore[attr-defined]
+
+
+def test_find_identifiers_skips_items() -> None:
+    frame = pd.DataFrame({"Vraag 1": ["1234567"], "Naam": ["X"]})
+    found = find_identifiers(frame, skip=["Vraag 1"], listed=[])
+    assert [f.column for f in found] == ["Naam"]
+
+
+# --------------------------------------------------------------------------- ICCAS
+def test_iccas_retrospective_layout(hmac_key: bytes) -> None:
+    iccas = load_instrument("ICCAS")
+    pre = {"Studentnummer": "1", "Meting": "voormeting", **{f"Nu_{k}": "3" for k in range(1, 21)}}
+    pre["Nu_2"] = "4"
+    post = {"Studentnummer": "1", "Meting": "nameting", **{f"Nu_{k}": "6" for k in range(1, 21)},
+            **{f"Voor_{k}": "2" for k in range(1, 21)}, "Item_21": "Veel beter nu"}
+    post["Nu_1"], post["Nu_2"], post["Voor_1"], post["Voor_3"] = "n.v.t.", "5", "3", "n.v.t."
+    raw = pd.DataFrame([pre, post])
+    columns = {**item_columns("Nu_{n}", iccas), **item_columns("Voor_{n}", iccas,
+                                                                 suffix="_before")}
+    columns = {k: v for k, v in columns.items() if k in raw.columns}
+    columns["Item_21"] = "q21"
+    res = clean(raw, iccas, respondent="Studentnummer", wave="Meting", columns=columns,
+                key=hmac_key)
+    data = res.data.set_index("wave")
+    assert data.loc["post", "q21"] == 7.0  # reversed: 1 (much better now) -> 7
+    assert data.loc["post", "total"] == pytest.approx(113 / 19) and data.loc["pre", "total"] == pytest.approx(61 / 20)
+    assert data.loc["post", "total_before"] == pytest.approx((3 + 2 * 18) / 19)
+    assert np.isnan(data.loc["pre", "total_before"]) and "q21_before" not in data
+    assert data["matched"].all()
+    assert _reason(res.audit, "recode", "N/A").cells_changed == 2
+    not_asked = _reason(res.audit, "recode", "not asked")
+    assert not_asked.cells_changed == 21  # Voor_1..20 and Item_21 in the true pretest
+    assert _reason(res.audit, "recode", "missing answer").cells_changed == 0
+    assert _reason(res.audit, "waves", "retrospective").rows_flagged == 0
