@@ -55,6 +55,13 @@ class MixedResult:
 
 
 @dataclass(frozen=True)
+class FullMixedResult(MixedResult):
+    nobs: int
+    ngroups: pd.Series
+    singular: bool
+
+
+@dataclass(frozen=True)
 class CfaResult:
     fit: pd.DataFrame
     loadings: pd.DataFrame
@@ -212,6 +219,8 @@ def test_fmt_int_and_df() -> None:
     assert fmt_df(47.314) == "47.31"
     assert fmt_df(47.314, lang="nl") == "47,31"
     assert fmt_df(None) == NA
+    assert fmt_df(197.9999999) == "198"  # whole at the shown precision
+    assert fmt_df(1234.0) == "1234"
 
 
 def test_fmt_ci() -> None:
@@ -397,7 +406,18 @@ def test_compare_groups_and_pairwise() -> None:
     ]
     pw = apa_table(result, "nl", kind="pairwise")
     assert pw.kind == "pairwise"
-    assert list(pw.frame.columns) == ["A", "B", "M_A", "M_B", "M_verschil", "SE", "t", "df", "p", "g"]
+    assert list(pw.frame.columns) == [
+        "A",
+        "B",
+        "M_A",
+        "M_B",
+        "M_verschil",
+        "SE",
+        "t",
+        "df",
+        "p",
+        "g",
+    ]
     assert pw.frame.iloc[2].tolist() == [
         "mbo",
         "ad",
@@ -436,7 +456,14 @@ def test_mixed_model_tables() -> None:
     assert tab.kind == "mixed_fixed"
     assert list(tab.frame.columns) == ["Effect", "b", "SE", "df", "t", "p"]
     assert tab.frame["Effect"].tolist() == ["Intercept", "wavepost", "wavepost:levelhbo"]
-    assert tab.frame.iloc[2].tolist() == ["wavepost:levelhbo", "0,10", "0,07", "25,11", "1,45", ",158"]
+    assert tab.frame.iloc[2].tolist() == [
+        "wavepost:levelhbo",
+        "0,10",
+        "0,07",
+        "25,11",
+        "1,45",
+        ",158",
+    ]
     assert tab.frame.iloc[1, -1] == "< ,001"
     note = tab.note or ""
     assert "Variantie team (Intercept) = 0,041" in note
@@ -447,6 +474,62 @@ def test_mixed_model_tables() -> None:
     rnd = apa_table(result, "en", kind="mixed_random")
     assert list(rnd.frame.columns) == ["Group", "Term", "Variance"]
     assert rnd.frame.iloc[1].tolist() == ["Residual", "", "0.332"]
+
+
+def test_mixed_model_convergence_size_and_suppression() -> None:
+    fixed = pd.DataFrame(
+        {"estimate": [3.2], "se": [0.1], "df": [7.9], "t": [32.0], "p": [1e-9]},
+        index=pd.Index(["(Intercept)"], name="term"),
+    )
+    random = pd.DataFrame(
+        {"group": ["team", "Residual"], "term": ["(Intercept)", ""], "variance": [0.0, 0.3]}
+    )
+    groups = pd.Series({"team": 9})
+    result = FullMixedResult(
+        fixed, random, 0.0, -50.0, False, nobs=60, ngroups=groups, singular=True
+    )
+    tab = apa_table(result, "en")
+    assert tab.frame.iloc[0].tolist() == ["Intercept", "3.20", "0.10", "7.90", "32.00", "< .001"]
+    note = tab.note or ""
+    assert "n = 60; team: 9 groups" in note
+    assert "Caution: the model did not converge" in note
+    assert "Singular fit" in note
+    tiny = FullMixedResult(fixed, random, 0.0, -5.0, True, nobs=8, ngroups=groups, singular=False)
+    small = apa_table(tiny, "nl")
+    assert small.frame.iloc[0, 1:].tolist() == [SUPPRESSED] * 5
+    assert "niet geconvergeerd" not in (small.note or "")
+
+
+def test_pairwise_columns_of_the_analysis_layer() -> None:
+    pairwise = pd.DataFrame(
+        {
+            "group1": ["a"],
+            "group2": ["b"],
+            "n1": [56.0],
+            "n2": [76.0],
+            "mean1": [2.92],
+            "mean2": [2.934],
+            "mean_diff": [0.014],
+            "se": [0.11],
+            "q": [0.16],
+            "df": [125.06],
+            "p": [0.993],
+            "ci_low": [-0.36],
+            "ci_high": [0.39],
+            "hedges_g": [0.02],
+            "hedges_g_ci_low": [-0.32],
+            "hedges_g_ci_high": [0.36],
+        }
+    )
+    tab = apa_table(pairwise, "en", kind="pairwise")
+    assert list(tab.frame.columns) == [
+        "Group 1", "Group 2", "n_1", "n_2", "M_1", "M_2", "M_diff", "SE", "q", "df", "p",
+        "95% CI", "g", "95% CI g",
+    ]  # fmt: skip
+    assert tab.frame.iloc[0].tolist() == [
+        "a", "b", "56", "76", "2.92", "2.93", "0.01", "0.11", "0.16", "125.06", ".993",
+        f"[{MINUS}0.36, 0.39]", "0.02", f"[{MINUS}0.32, 0.36]",
+    ]  # fmt: skip
 
 
 def test_cfa_tables() -> None:
@@ -590,3 +673,14 @@ def test_css_has_rules_and_hides_nothing() -> None:
     css = apa_css()
     assert "border-top" in css and "caption" in css
     assert "display: none" not in css and "visibility" not in css
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import ipo_research.present as present
+
+    assert present.apa_table is apa_table
+    assert set(present.__all__) == set(present._LAZY)
+    for name in present.__all__:
+        assert getattr(present, name) is not None
+    with pytest.raises(AttributeError, match=r"has no attribute 'nope'"):
+        _ = present.nope

@@ -20,8 +20,21 @@ FIXTURE: dict[str, Any] = json.loads(
     (ROOT / "tests" / "fixtures" / "r" / "reliability_change_groups.json").read_text()
 )
 REF: dict[str, Any] = FIXTURE["change"]
-STATS = ["n", "mean_pre", "mean_post", "mean_diff", "diff_ci_low", "diff_ci_high", "t", "df",
-         "d_z", "d_av", "hedges_g", "wilcoxon_v", "r_rb"]
+STATS = [
+    "n",
+    "mean_pre",
+    "mean_post",
+    "mean_diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "t",
+    "df",
+    "d_z",
+    "d_av",
+    "hedges_g",
+    "wilcoxon_v",
+    "r_rb",
+]
 
 
 def _load(name: str) -> pd.DataFrame:
@@ -100,7 +113,9 @@ def test_response_shift_matches_r_and_is_consistent() -> None:
 
 def test_fewer_than_three_pairs_is_an_error() -> None:
     data = pd.DataFrame({"pre": [1.0, 2.0, np.nan, 4.0], "post": [2.0, np.nan, 3.0, 5.0]})
-    with pytest.raises(AnalysisError, match=r"fewer than 3 complete pairs \(2\) of 'pre' and 'post'"):
+    with pytest.raises(
+        AnalysisError, match=r"fewer than 3 complete pairs \(2\) of 'pre' and 'post'"
+    ):
         paired_change(data, "pre", "post")
 
 

@@ -361,3 +361,21 @@ def test_iccas_retrospective_layout(hmac_key: bytes) -> None:
     assert not_asked.cells_changed == 21  # Voor_1..20 and Item_21 in the true pretest
     assert _reason(res.audit, "recode", "missing answer").cells_changed == 0
     assert _reason(res.audit, "waves", "retrospective").rows_flagged == 0
+
+
+def test_schema_refuses_out_of_scale_and_bad_pseudonyms(inst: Instrument) -> None:
+    from ipo_research.cleaning.schema import build_schema, validate
+
+    good = pd.DataFrame({"respondent": ["a" * 64], "wave": ["pre"], "q1": [1.0], "q2": [5.0],
+                         "q3": [np.nan], "q4": [3.0], "A": [3.0], "B": [3.0], "total": [3.0],
+                         "matched": [True]})
+    schema = build_schema(inst, waves=["pre", "post"])
+    validate(good, schema)
+    with pytest.raises(SchemaError, match="within 1-5"):
+        validate(good.assign(q2=6.0), schema, file="x")
+    with pytest.raises(SchemaError, match="respondent str_matches"):
+        validate(good.assign(respondent="1234567"), schema)
+    with pytest.raises(SchemaError, match="wave isin"):
+        validate(good.assign(wave="later"), schema)
+    with pytest.raises(SchemaError, match="Naam"):
+        validate(good.assign(Naam="Jan"), schema)

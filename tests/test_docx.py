@@ -42,6 +42,7 @@ def _cell_texts(word_table: docx.table.Table) -> list[list[str]]:
 
 
 def test_docx_bytes_open_and_hold_the_table(table: ApaTable) -> None:
+    assert table.kind == "paired_change"  # detected without the Wilcoxon columns
     data = table.to_docx()
     assert isinstance(data, bytes)
     document = docx.Document(io.BytesIO(data))
@@ -80,9 +81,10 @@ def test_docx_apa_rules_and_header_markup(table: ApaTable) -> None:
         bottom = cell._tc.tcPr.find(qn("w:tcBorders")).find(qn("w:bottom"))
         assert bottom.get(qn("w:val")) == "single"
     # body cells carry no borders of their own (no vertical lines anywhere)
-    assert word.rows[1].cells[1]._tc.tcPr is None or word.rows[1].cells[1]._tc.tcPr.find(
-        qn("w:tcBorders")
-    ) is None
+    assert (
+        word.rows[1].cells[1]._tc.tcPr is None
+        or word.rows[1].cells[1]._tc.tcPr.find(qn("w:tcBorders")) is None
+    )
     # "M_voor": italic M, subscript "voor"
     runs = header.cells[2].paragraphs[0].runs
     assert [(r.text, bool(r.italic), bool(r.font.subscript)) for r in runs] == [
@@ -112,7 +114,9 @@ def test_write_to_path_is_atomic_and_refuses_raw(table: ApaTable, tmp_path: Path
     assert len(docx.Document(str(target)).tables) == 2
     with pytest.raises(WriteError, match=r"data/raw"):
         table.to_docx(tmp_path / "data" / "raw" / "t.docx")
-    with pytest.raises(PresentationError, match=r"a Word file must end in \.docx, got 'tabel\.pdf'"):
+    with pytest.raises(
+        PresentationError, match=r"a Word file must end in \.docx, got 'tabel\.pdf'"
+    ):
         table.to_docx(tmp_path / "tabel.pdf")
     with pytest.raises(PresentationError, match=r"cannot write a table to a int"):
         table.to_docx(3)  # type: ignore[arg-type]

@@ -52,7 +52,9 @@ def test_likert_bars_diverge_around_zero(answers: pd.DataFrame) -> None:
     # neutral (3) is split around zero; the left end is -(share 1 + share 2 + neutral/2)
     neutral = first_item[2]
     np.testing.assert_allclose(neutral.get_x(), -pct[3.0] / 2, atol=1e-9)
-    np.testing.assert_allclose(first_item[0].get_x(), -(pct[1.0] + pct[2.0] + pct[3.0] / 2), atol=1e-9)
+    np.testing.assert_allclose(
+        first_item[0].get_x(), -(pct[1.0] + pct[2.0] + pct[3.0] / 2), atol=1e-9
+    )
     np.testing.assert_allclose(widths.sum(), 100.0)
     # suppressed item: no visible bar, label says why
     q4_widths = [c.patches[3].get_width() for c in ax.containers]
@@ -79,7 +81,9 @@ def test_likert_bars_diverge_around_zero(answers: pd.DataFrame) -> None:
 
 def test_likert_bars_english_seven_point(rng: np.random.Generator) -> None:
     data = pd.DataFrame({"a": rng.integers(1, 8, size=40), "b": rng.integers(1, 8, size=40)})
-    fig = likert_bars(data, ["a", "b"], scale_min=1, scale_max=7, lang="en", item_labels={"a": "Item A"})
+    fig = likert_bars(
+        data, ["a", "b"], scale_min=1, scale_max=7, lang="en", item_labels={"a": "Item A"}
+    )
     ax = fig.axes[0]
     assert len(ax.containers) == 7
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Item A", "b"]
@@ -94,7 +98,9 @@ def test_likert_bars_errors(answers: pd.DataFrame) -> None:
         likert_bars(answers, ["q9"])
     bad = answers.copy()
     bad.loc[10, "q2"] = 55.0
-    with pytest.raises(PresentationError, match=r"item 'q2' has answer 55.0 outside the scale 1..5.*row 11"):
+    with pytest.raises(
+        PresentationError, match=r"item 'q2' has answer 55.0 outside the scale 1..5.*row 11"
+    ):
         likert_bars(bad, ["q2"])
     with pytest.raises(PresentationError, match=r"labels has 2 entries for a 5-point scale"):
         likert_bars(answers, ["q1"], labels=["laag", "hoog"])
@@ -123,7 +129,9 @@ def test_slope_plot(rng: np.random.Generator) -> None:
     assert len(lines[0].get_segments()) == 29  # incomplete pair left out
     mean_line = next(line for line in ax.lines if line.get_label() == "Gemiddelde")
     complete = data.dropna()
-    np.testing.assert_allclose(mean_line.get_ydata(), [complete["voor"].mean(), complete["na"].mean()])
+    np.testing.assert_allclose(
+        mean_line.get_ydata(), [complete["voor"].mean(), complete["na"].mean()]
+    )
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Voormeting", "Nameting"]
     assert ax.get_ylabel() == "Score"
     assert "voor 29 respondenten" in alt_text(fig)
@@ -207,11 +215,15 @@ def test_item_total_plot() -> None:
     np.testing.assert_allclose(low.get_offsets()[:, 0], [0.12])
     np.testing.assert_allclose(sorted(heads[0].get_offsets()[:, 0]), [0.48, 0.55])
     assert [line.get_xdata()[0] for line in ax.lines] == [0.30, 0.0]
-    assert ax.get_xlabel() == "Item-restcorrelatie (r_ir)"
+    assert ax.get_xlabel() == "Item-restcorrelatie ($r_{ir}$)"
     assert ax.xaxis.get_major_formatter()(0.5, 0) == ",5"
-    assert alt_text(fig) == "Item-restcorrelaties van 3 items, van ,12 (q2) tot ,55 (q1); 1 onder ,30: q2."
+    assert ax.xaxis.get_major_formatter()(0.0, 0) == "0"
+    assert (
+        alt_text(fig)
+        == "Item-restcorrelaties van 3 items, van ,12 (q2) tot ,55 (q1); 1 onder ,30: q2."
+    )
     en = item_total_plot(items, lang="en", threshold=None, item_labels={"q1": "Teamwork 1"})
-    assert [t.get_text() for t in en.axes[0].get_yticklabels()][0] == "Teamwork 1"
+    assert en.axes[0].get_yticklabels()[0].get_text() == "Teamwork 1"
     assert len([c for c in en.axes[0].collections if isinstance(c, PathCollection)]) == 1
     with pytest.raises(PresentationError, match=r"column 'r_drop' not found"):
         item_total_plot(items, column="r_drop")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def _load(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / f"rcg_{name}.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _result(name: str) -> GroupComparison:
     """One comparison per fixture data set, shared by the tests (Games-Howell quantiles are slow)."""
     return compare_groups(_load(name), "score", "group")
@@ -35,7 +35,16 @@ def _result(name: str) -> GroupComparison:
 def test_summary_matches_r(name: str) -> None:
     res = _result(name)
     assert list(res.summary.columns) == [
-        "n", "k", "welch_f", "df1", "df2", "p_welch", "kruskal_h", "p_kruskal", "omega_sq", "epsilon_sq",
+        "n",
+        "k",
+        "welch_f",
+        "df1",
+        "df2",
+        "p_welch",
+        "kruskal_h",
+        "p_kruskal",
+        "omega_sq",
+        "epsilon_sq",
     ]
     row = res.summary.iloc[0]
     expected = REF[name]["summary"]

@@ -159,6 +159,20 @@ def test_text_columns_option(tmp_path: Path) -> None:
     assert df["id"].tolist() == ["1234567", "2345678"]
 
 
+def test_large_file_with_labels_late_keeps_values_without_warning(tmp_path: Path) -> None:
+    import warnings
+
+    n = 300_000  # more than one parser chunk
+    text = "id;v\n" + "".join(f"{i};{1 + i % 5}\n" for i in range(n)) + "x;Mee eens\n"
+    path = _write(tmp_path / "big.csv", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = read_survey(path)
+    assert len(df) == n + 1
+    assert df["v"].iloc[-1] == "Mee eens"
+    assert [float(v) for v in df["v"].iloc[:5]] == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
 def test_empty_unnamed_trailing_column_dropped(tmp_path: Path) -> None:
     path = _write(tmp_path / "trail.csv", "a;b;\n1;2;\n3;4;\n")
     df = read_survey(path)

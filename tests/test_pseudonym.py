@@ -92,3 +92,17 @@ def test_resolve_key_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         resolve_key("short")
     with pytest.raises(PrivacyError, match="key file not found"):
         resolve_key(key_file=tmp_path / "missing.key")
+
+
+def test_vectorised_pseudonyms_equal_hmac_new(hmac_key: bytes) -> None:
+    long_key = b"L" * 100  # longer than the SHA-256 block: hashed first, as RFC 2104 says
+    ids = pd.Series([1234567, 7654321, 1234567])
+    floats = pd.Series([1234567.0, None, 7654321.0])
+    for key in (hmac_key, long_key):
+        expected = [hmac.new(key, s.encode(), hashlib.sha256).hexdigest()
+                    for s in ("1234567", "7654321", "1234567")]
+        assert pseudonymise(ids, key).tolist() == expected
+        got = pseudonymise(floats, key)
+        assert got[0] == expected[0] and got[2] == expected[1] and pd.isna(got[1])
+        text = pseudonymise(pd.Series([" 12 34567 ", "1234567.0", ""]), key)
+        assert text[0] == text[1] == expected[0] and pd.isna(text[2])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ def _load(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / f"rcg_{name}.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _result(name: str, missing: str) -> ReliabilityResult:
     """One analysis per fixture data set and missing-data rule, shared by the tests."""
     data = _load(name)
@@ -40,7 +40,14 @@ def test_summary_matches_psych(name: str, missing: str) -> None:
     res = _result(name, missing)
     expected = REF[name][missing]["summary"]
     assert list(res.summary.columns) == [
-        "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "average_r", "omega_total",
+        "n",
+        "k",
+        "alpha",
+        "alpha_ci_low",
+        "alpha_ci_high",
+        "std_alpha",
+        "average_r",
+        "omega_total",
     ]
     row = res.summary.iloc[0]
     assert row["n"] == expected["n"]
@@ -57,11 +64,18 @@ def test_item_statistics_match_psych(name: str, missing: str) -> None:
     assert list(res.items.index) == expected["item"]
     assert res.items.index.name == "item"
     assert list(res.items.columns) == [
-        "n", "mean", "sd", "item_rest_r", "alpha_if_deleted", "omega_if_deleted",
+        "n",
+        "mean",
+        "sd",
+        "item_rest_r",
+        "alpha_if_deleted",
+        "omega_if_deleted",
     ]
     np.testing.assert_array_equal(res.items["n"].to_numpy(), expected["n"])
     for col in ["mean", "sd", "item_rest_r", "alpha_if_deleted"]:
-        np.testing.assert_allclose(res.items[col].to_numpy(), expected[col], atol=TOL, rtol=0, err_msg=col)
+        np.testing.assert_allclose(
+            res.items[col].to_numpy(), expected[col], atol=TOL, rtol=0, err_msg=col
+        )
     # psych's minres stops at R's default L-BFGS-B tolerance; ours goes to the optimum: 1e-5
     np.testing.assert_allclose(
         res.items["omega_if_deleted"].to_numpy(), expected["omega_if_deleted"], atol=1e-5, rtol=0
@@ -83,8 +97,11 @@ def test_minres_reproduces_a_known_one_factor_structure() -> None:
     r = np.outer(lam, lam)
     np.fill_diagonal(r, 1.0)
     np.testing.assert_allclose(minres_one_factor(r), lam, atol=1e-6)
-    np.testing.assert_allclose(minres_one_factor(r * np.outer([1, 1, -1, 1, 1], [1, 1, -1, 1, 1])),
-                               lam * [1, 1, -1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(
+        minres_one_factor(r * np.outer([1, 1, -1, 1, 1], [1, 1, -1, 1, 1])),
+        lam * [1, 1, -1, 1, 1],
+        atol=1e-6,
+    )
 
 
 def test_two_items_give_alpha_but_no_item_deleted_values() -> None:
@@ -144,10 +161,14 @@ def test_items_never_answered_together_are_an_error() -> None:
             "c": [1, 3, 2, 4, 2, 1, 3, 5],
         }
     )
-    with pytest.raises(AnalysisError, match=r"items 'a' and 'b' have fewer than 2 answers in common"):
+    with pytest.raises(
+        AnalysisError, match=r"items 'a' and 'b' have fewer than 2 answers in common"
+    ):
         reliability(data, ["a", "b", "c"])
 
 
 def test_bad_missing_option_is_an_error() -> None:
-    with pytest.raises(AnalysisError, match=r"missing must be 'pairwise' or 'listwise', got 'mean'"):
+    with pytest.raises(
+        AnalysisError, match=r"missing must be 'pairwise' or 'listwise', got 'mean'"
+    ):
         reliability(_load("rel_complete"), ["q1", "q2"], missing="mean")  # type: ignore[arg-type]

@@ -28,14 +28,19 @@ def _two_way(rng: np.random.Generator) -> pd.DataFrame:
         ("Deventer", "hbo"): 25,
     }
     means = {key: round(float(rng.uniform(3.0, 4.5)), 3) for key in cells}
-    rows = [{"regio": r, "niveau": lv, "n": n, "gemiddelde": means[(r, lv)]} for (r, lv), n in cells.items()]
+    rows = [
+        {"regio": r, "niveau": lv, "n": n, "gemiddelde": means[(r, lv)]}
+        for (r, lv), n in cells.items()
+    ]
     for region in ("Zwolle", "Deventer"):
         n = sum(v for (r, _), v in cells.items() if r == region)
         rows.append({"regio": region, "niveau": "Totaal", "n": n, "gemiddelde": 3.5})
     for level in ("mbo", "hbo"):
         n = sum(v for (_, lv), v in cells.items() if lv == level)
         rows.append({"regio": "Totaal", "niveau": level, "n": n, "gemiddelde": 3.6})
-    rows.append({"regio": "Totaal", "niveau": "Totaal", "n": sum(cells.values()), "gemiddelde": 3.55})
+    rows.append(
+        {"regio": "Totaal", "niveau": "Totaal", "n": sum(cells.values()), "gemiddelde": 3.55}
+    )
     return pd.DataFrame(rows)
 
 
@@ -164,7 +169,12 @@ def test_crosstab_with_margins() -> None:
     assert out.shape == counts.shape
     assert out.index.tolist() == counts.index.tolist()
     hidden = {(r, c) for r in out.index for c in out.columns if np.isnan(out.loc[r, c])}
-    assert hidden == {("Deventer", "mbo"), ("Deventer", "hbo"), ("Zwolle", "mbo"), ("Zwolle", "hbo")}
+    assert hidden == {
+        ("Deventer", "mbo"),
+        ("Deventer", "hbo"),
+        ("Zwolle", "mbo"),
+        ("Zwolle", "hbo"),
+    }
     assert out.loc["Totaal", "Totaal"] == 68
     # pandas' own margins label
     ct = pd.crosstab(
@@ -181,9 +191,13 @@ def test_errors() -> None:
     table = pd.DataFrame({"team": ["A"], "n": [12], "mean": [3.0]})
     with pytest.raises(PresentationError, match=r"count column 'aantal' not found"):
         suppress_table(table, "aantal")
-    with pytest.raises(PresentationError, match=r"keys name columns that are not in the table: regio"):
+    with pytest.raises(
+        PresentationError, match=r"keys name columns that are not in the table: regio"
+    ):
         suppress_table(table, "n", keys=["regio"])
-    with pytest.raises(PresentationError, match=r"stat_cols name columns that are not in the table: sd"):
+    with pytest.raises(
+        PresentationError, match=r"stat_cols name columns that are not in the table: sd"
+    ):
         suppress_table(table, "n", stat_cols=["sd"])
     with pytest.raises(PresentationError, match=r"min_n must be a whole number >= 1, got 0"):
         suppress_table(table, "n", 0)

@@ -31,7 +31,9 @@ import pandas as pd
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "data"
 
 
-def _likert(latent: np.ndarray, loading: float, noise: float, lo: int, hi: int, rng: np.random.Generator) -> np.ndarray:
+def _likert(
+    latent: np.ndarray, loading: float, noise: float, lo: int, hi: int, rng: np.random.Generator
+) -> np.ndarray:
     centre = (lo + hi) / 2.0
     raw = centre + loading * latent + rng.normal(scale=noise, size=latent.size)
     return np.clip(np.round(raw), lo, hi)
@@ -109,10 +111,19 @@ def group_sets(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
             pd.DataFrame({"score": np.round(rng.normal(m, s, size=n), digits), "group": g})
             for g, n, m, s in spec
         ]
-        return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=7).reset_index(drop=True)
+        return (
+            pd.concat(parts, ignore_index=True)
+            .sample(frac=1.0, random_state=7)
+            .reset_index(drop=True)
+        )
 
     sets["groups_unbalanced"] = make(
-        [("Onderwijsassistent", 12, 3.4, 0.3), ("Pabo", 40, 3.7, 0.7), ("SocialWork", 25, 3.5, 1.1)], 1
+        [
+            ("Onderwijsassistent", 12, 3.4, 0.3),
+            ("Pabo", 40, 3.7, 0.7),
+            ("SocialWork", 25, 3.5, 1.1),
+        ],
+        1,
     )
     sets["groups_two"] = make([("mbo", 35, 3.6, 0.6), ("hbo", 28, 3.9, 0.5)], 2)
     sets["groups_tiny_p"] = make(

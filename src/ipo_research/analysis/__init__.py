@@ -9,12 +9,12 @@ from __future__ import annotations
 
 __all__: list[str] = []
 # Each analysis module appends its public names below (one import line per module).
-from .factor import CfaResult, InvarianceResult, cfa, measurement_invariance
-from .reliability import ReliabilityResult, reliability
 from .change import ResponseShiftResult, paired_change, response_shift
-from .groups import GroupComparison, compare_groups
 from .clustering import design_effect, icc
+from .factor import CfaResult, InvarianceResult, cfa, measurement_invariance
+from .groups import GroupComparison, compare_groups
 from .mixed import MixedModelResult, mixed_model
+from .reliability import ReliabilityResult, reliability
 
 __all__ += ["CfaResult", "InvarianceResult", "cfa", "measurement_invariance"]
 __all__ += ["ReliabilityResult", "reliability"]

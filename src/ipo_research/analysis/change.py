@@ -129,10 +129,8 @@ def wilcoxon_signed_rank(diff: np.ndarray) -> tuple[float, float, float]:
     zeros = n < diff.size
     if n < 50 and not ties and not zeros:
         cdf = _signrank_cdf(n)
-        if v > n * (n + 1) / 4.0:
-            p = cdf[n * (n + 1) // 2 - round(v)]  # P(V >= v), by symmetry (no cancellation)
-        else:
-            p = cdf[round(v)]
+        # upper tail P(V >= v) by symmetry as P(V <= max - v): no cancellation for tiny p
+        p = cdf[n * (n + 1) // 2 - round(v)] if v > n * (n + 1) / 4.0 else cdf[round(v)]
         return v, float(min(1.0, 2.0 * p)), r_rb
     z = v - n * (n + 1) / 4.0
     sigma = np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - np.sum(tie_counts**3 - tie_counts) / 48.0)
@@ -143,7 +141,13 @@ def wilcoxon_signed_rank(diff: np.ndarray) -> tuple[float, float, float]:
 
 def _hedges_j(df: float) -> float:
     """Exact small-sample correction used by ``effectsize::hedges_g``."""
-    return float(np.exp(special.gammaln(df / 2.0) - np.log(np.sqrt(df / 2.0)) - special.gammaln((df - 1.0) / 2.0)))
+    return float(
+        np.exp(
+            special.gammaln(df / 2.0)
+            - np.log(np.sqrt(df / 2.0))
+            - special.gammaln((df - 1.0) / 2.0)
+        )
+    )
 
 
 def _paired_row(pre: np.ndarray, post: np.ndarray, names: tuple[str, str]) -> dict[str, float]:
@@ -280,17 +284,17 @@ class ResponseShiftResult:
     @property
     def shift(self) -> pd.Series:
         """The ``response_shift`` row."""
-        return self.table.loc["response_shift"]
+        return self.table.iloc[0]  # rows are built in this fixed order
 
     @property
     def true_change(self) -> pd.Series:
         """The ``true_change`` row."""
-        return self.table.loc["true_change"]
+        return self.table.iloc[1]  # rows are built in this fixed order
 
     @property
     def retrospective_change(self) -> pd.Series:
         """The ``retrospective_change`` row."""
-        return self.table.loc["retrospective_change"]
+        return self.table.iloc[2]  # rows are built in this fixed order
 
 
 def response_shift(data: pd.DataFrame, then: str, pre: str, post: str) -> ResponseShiftResult:
@@ -326,7 +330,7 @@ def response_shift(data: pd.DataFrame, then: str, pre: str, post: str) -> Respon
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"then": [3, 3, 2, 4, 3, 2], "pre": [4, 4, 3, 4, 4, 3],
-    ...                    "post": [5, 5, 4, 6, 5, 4]})
+    ...                    "post": [5, 5, 4, 6, 6, 4]})
     >>> res = response_shift(df, "then", "pre", "post")
     >>> float(res.shift["mean_diff"])
     -0.8333333333333334

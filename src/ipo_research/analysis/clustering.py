@@ -83,9 +83,7 @@ def design_effect(icc: float, mean_cluster_size: float, *, cv: float = 0.0) -> f
     return float(1.0 + ((1.0 + cv * cv) * mean_cluster_size - 1.0) * icc)
 
 
-def _reml_components(
-    sizes: np.ndarray, means: np.ndarray, ssw: float
-) -> tuple[float, float]:
+def _reml_components(sizes: np.ndarray, means: np.ndarray, ssw: float) -> tuple[float, float]:
     """REML variance components of ``y_ij = mu + u_j + e_ij``; returns (var_between, var_within)."""
     n_total = float(sizes.sum())
 

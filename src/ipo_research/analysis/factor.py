@@ -288,7 +288,7 @@ def _fit_row(
         n=n, n_groups=n_groups, npar=spec.n_free, df=df, baseline_chisq=chisq_b, baseline_df=df_b
     )
     if ml.converged:
-        chisq = n * ml.fmin
+        chisq = max(n * ml.fmin, 0.0)  # F >= 0; only rounding can push it below
         low, high = measures.rmsea_ci(chisq, df, n, n_groups)
         loglik = measures.loglik(data, imps, spec.meanstructure)
         row.update(

@@ -56,7 +56,11 @@ class GroupComparison:
 
 def _hedges_j(df: float) -> float:
     return float(
-        np.exp(special.gammaln(df / 2.0) - np.log(np.sqrt(df / 2.0)) - special.gammaln((df - 1.0) / 2.0))
+        np.exp(
+            special.gammaln(df / 2.0)
+            - np.log(np.sqrt(df / 2.0))
+            - special.gammaln((df - 1.0) / 2.0)
+        )
     )
 
 

@@ -105,10 +105,14 @@ def _pairwise_moments(x: FloatArray) -> tuple[FloatArray, FloatArray]:
     centre = np.nanmean(x, axis=0)
     x0 = np.where(mask, x - centre, 0.0)
     m = mask.astype(float)
-    n = m.T @ m
-    s = x0.T @ m  # s[j, k]: sum of x_j over rows where j and k are both present
-    q = (x0 * x0).T @ m  # sum of x_j^2 over the same rows
-    cross = x0.T @ x0
+    k = x.shape[1]
+    # one matrix product gives every pairwise sum: [x0 | x0^2 | m]' [x0 | m]
+    left = np.ascontiguousarray(np.hstack([x0, x0 * x0, m]).T)
+    sums = left @ np.hstack([x0, m])
+    cross = sums[:k, :k]  # sum of x_j x_k over rows where both are present
+    s = sums[:k, k:]  # s[j, k]: sum of x_j over rows where j and k are both present
+    q = sums[k : 2 * k, k:]  # sum of x_j^2 over the same rows
+    n = sums[2 * k :, k:]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (cross - s * s.T / n) / (n - 1)
         var_jk = (q - s * s / n) / (n - 1)

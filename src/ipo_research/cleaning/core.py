@@ -40,7 +40,7 @@ import pandas as pd
 
 from ipo_research.cleaning.audit import AuditTrail, per_column
 from ipo_research.cleaning.identifiers import find_identifiers, identifier_by_content
-from ipo_research.cleaning.pseudonym import normalise_ids, pseudonymise, resolve_key
+from ipo_research.cleaning.pseudonym import hmac_ids, normalise_ids, resolve_key
 from ipo_research.cleaning.recode import CLASSES, recode_items, source_row
 from ipo_research.cleaning.rules import CleaningRules, _norm_label
 from ipo_research.cleaning.schema import build_schema, score_columns, validate
@@ -349,7 +349,7 @@ def clean(
 
     # ---------------------------------------------------------------- privacy
     answer_cols = set(now_cols.values()) | set(retro_cols.values())
-    found = find_identifiers(raw, skip=answer_cols, listed=rules.identifiers)
+    found = find_identifiers(raw, skip=answer_cols | {respondent}, listed=rules.identifiers)
     found = [f for f in found if f.column != respondent]
     ident_cols = {f.column for f in found} | {respondent}
     meta_cols = {c for c in (wave, duration_col, stamp_col) if c is not None}
@@ -466,7 +466,8 @@ def clean(
     flags: dict[str, np.ndarray] = {}
 
     # ---------------------------------------------------------------- respondent
-    norm_id = normalise_ids(raw[respondent]).to_numpy()
+    norm_series = normalise_ids(raw[respondent])
+    norm_id = norm_series.to_numpy()
     no_id = pd.isna(norm_id)
     audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
               columns=[respondent])
@@ -499,10 +500,11 @@ def clean(
         audit.add("duplicates", "duplicate submissions kept (policy 'keep')",
                   rows_flagged=n_dup_flag)
     else:
-        stamps = (
-            _parse_timestamp(raw[stamp_col]) if stamp_col is not None
-            else np.zeros(n_raw, dtype=np.int64)
-        )
+        # only rows in a duplicate group need their submission time parsed
+        in_group = group.duplicated(keep=False).to_numpy() & alive
+        stamps = np.zeros(n_raw, dtype=np.int64)
+        if stamp_col is not None and in_group.any():
+            stamps[in_group] = _parse_timestamp(raw[stamp_col][in_group])
         order = pd.DataFrame(
             {
                 "id": norm_id, "wave": wave_out,
@@ -642,7 +644,7 @@ def clean(
     # ---------------------------------------------------------------- assemble
     idx = np.flatnonzero(alive)
     out: dict[str, Any] = {
-        "respondent": pseudonymise(raw[respondent].iloc[idx].reset_index(drop=True), secret),
+        "respondent": hmac_ids(norm_series.iloc[idx].reset_index(drop=True), secret),
         "wave": pd.Series(wave_out[idx], dtype="str"),
     }
     context_names: list[str] = []

@@ -6,6 +6,7 @@ refuse ``data/raw`` (see :mod:`ipo_research.io.writers`).
 
 from __future__ import annotations
 
+from ipo_research.io.processed import read_processed
 from ipo_research.io.readers import (
     SUPPORTED_EXTENSIONS,
     parse_yaml,
@@ -33,6 +34,7 @@ __all__ = [
     "check_writable",
     "is_raw_path",
     "parse_yaml",
+    "read_processed",
     "read_survey",
     "read_yaml",
     "sniff_text",

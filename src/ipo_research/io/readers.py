@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -379,11 +380,17 @@ def _read_text(
     dtype: dict[str, str] | None = dict.fromkeys(as_text, "str") if as_text else None
 
     def _read(enc_used: str) -> pd.DataFrame:
-        return pd.read_csv(
-            path, sep=delim, decimal=dec, encoding=enc_used, engine="c",
-            skiprows=[1, 2] if qualtrics else None, dtype=dtype, low_memory=False,
-            encoding_errors="strict",
-        )
+        # low_memory (the default) parses in chunks: a column holding numbers and labels may
+        # come back as object with both ints/floats and strings, which is "as read"; the
+        # DtypeWarning about it is expected here and silenced.  low_memory=False would make
+        # such columns all-text but costs about a third more time on large files.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(
+                path, sep=delim, decimal=dec, encoding=enc_used, engine="c",
+                skiprows=[1, 2] if qualtrics else None, dtype=dtype,
+                encoding_errors="strict",
+            )
 
     tried = [enc]
     try:
@@ -564,6 +571,8 @@ def read_survey(
     pandas.DataFrame
         Columns as the file holds them: numbers stay numbers, text (labels such as
         ``"Mee eens"``, ``"4,0"`` in a column with labels) stays text; nothing is recoded.
+        In a large CSV file (parsed in chunks) a column with both numbers and labels may hold
+        Python numbers and strings side by side (dtype object).
         Qualtrics' second and third header rows are dropped and kept in
         ``attrs["question_texts"]`` and ``attrs["import_ids"]``.  SPSS value labels are *not*
         applied: codes stay numeric and the labels are in ``attrs["value_labels"]``

@@ -40,6 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
 from ipo_research.errors import PresentationError
@@ -259,8 +260,8 @@ def fmt_df(value: object, decimals: int = 2, *, lang: str = "en", na: str = NA) 
     if _is_missing(value):
         return na
     number = _as_float(value, "df")
-    if abs(number - round(number)) < 1e-9:
-        return str(round(number))
+    if _round(number, decimals) == _round(number, 0):  # whole at the shown precision
+        return fmt_num(number, 0, lang=language)
     return fmt_num(number, decimals, lang=language, leading_zero=True)
 
 
@@ -490,6 +491,16 @@ COLUMNS: dict[str, _Col] = {
     "p_diff": _Col(_same(_i("p"), _s("Δχ²")), "p"),
     "delta_cfi": _Col(_same(_t("ΔCFI")), "num", decimals=3, stat="delta_cfi"),
     "delta_rmsea": _Col(_same(_t("ΔRMSEA")), "num", decimals=3, stat="delta_rmsea"),
+    "delta_chisq": _Col(_same(_t("Δχ²")), "num"),
+    "delta_df": _Col(_same(_t("Δ"), _i("df")), "df"),
+    "delta_p": _Col(_same(_i("p"), _s("Δχ²")), "p"),
+    "n1": _Col(_same(_i("n"), _s("1")), "int"),
+    "n2": _Col(_same(_i("n"), _s("2")), "int"),
+    "mean1": _Col(_same(_i("M"), _s("1")), "num"),
+    "mean2": _Col(_same(_i("M"), _s("2")), "num"),
+    "q": _Col(_same(_i("q")), "num"),
+    "hedges_g_ci_low": _Col(_ci_header((_i("g"),)), "ci", high="hedges_g_ci_high"),
+    "median": _Col(_same(_i("Mdn")), "num"),
     "factor": _Col({"nl": (_t("Factor"),), "en": (_t("Factor"),)}, "text"),
     "item": _Col({"nl": (_t("Item"),), "en": (_t("Item"),)}, "text"),
     "std_estimate": _Col(_same(_t("λ"), _s("std")), "num"),
@@ -513,7 +524,7 @@ KINDS: dict[str, _Kind] = {
         "title_reliability",
         "note_reliability",
         "scale",
-        frozenset({"alpha", "alpha_ci_low", "alpha_ci_high", "omega_total"}),
+        frozenset({"alpha", "alpha_ci_low", "alpha_ci_high"}),
     ),
     "reliability_items": _Kind(
         ("n", "mean", "sd", "item_rest_r", "alpha_if_deleted", "omega_if_deleted"),
@@ -543,7 +554,7 @@ KINDS: dict[str, _Kind] = {
         "title_paired_change",
         "note_paired_change",
         "group",
-        frozenset({"mean_diff", "d_z", "wilcoxon_v"}),
+        frozenset({"mean_diff", "d_z"}),
     ),
     "compare_groups": _Kind(
         (
@@ -571,7 +582,7 @@ KINDS: dict[str, _Kind] = {
         frozenset({"estimate", "se", "df", "t", "p"}),
     ),
     "mixed_random": _Kind(
-        ("group", "term", "variance"),
+        ("group", "term", "variance", "sd"),
         "title_mixed_random",
         "note_mixed_random",
         "group",
@@ -591,13 +602,16 @@ KINDS: dict[str, _Kind] = {
             "chisq_diff",
             "df_diff",
             "p_diff",
+            "delta_chisq",
+            "delta_df",
+            "delta_p",
             "delta_cfi",
             "delta_rmsea",
         ),
         "title_cfa_fit",
         "note_cfa_fit",
         "model",
-        frozenset({"chisq", "cfi", "rmsea"}),
+        frozenset({"chisq", "cfi"}),
     ),
     "cfa_loadings": _Kind(
         ("factor", "item", "estimate", "std_estimate", "se", "p"),
@@ -938,6 +952,13 @@ def _summary_sentence(
                     f"{text('variance', lang)} {group}{term} = "
                     f"{fmt_num(r['variance'], 3, lang=lang)}"
                 )
+        nobs = getattr(result, "nobs", None)
+        ngroups = getattr(result, "ngroups", None)
+        if isinstance(nobs, int | np.integer):
+            parts.append(f"n = {fmt_int(nobs, lang=lang)}")
+        if isinstance(ngroups, pd.Series):
+            word = text("groups", lang)
+            parts.extend(f"{k}: {fmt_int(v, lang=lang)} {word}" for k, v in ngroups.items())
         icc = getattr(result, "icc", None)
         if isinstance(icc, pd.Series):
             parts.extend(f"ICC {k} = {fmt_num(v, lang=lang, stat='icc')}" for k, v in icc.items())
@@ -1038,6 +1059,9 @@ def apa_table(
     columns = _columns_for(chosen_kind, frame)
     overrides = dict(decimals or {})
     suppressed = _suppressed_rows(frame, min_n)
+    nobs = getattr(result, "nobs", None)
+    if min_n is not None and isinstance(nobs, int | np.integer) and nobs < min_n:
+        suppressed[:] = True
 
     row_header = _has_row_labels(frame)
     body: dict[str, list[str]] = {}
@@ -1078,6 +1102,10 @@ def apa_table(
     summary = _summary_sentence(chosen_kind, frames, language, min_n, result)
     if summary:
         note_parts.append(summary)
+    if getattr(result, "converged", True) is False:
+        note_parts.append(text("not_converged", language))
+    if getattr(result, "singular", False) is True:
+        note_parts.append(text("singular", language))
     if any(cell == NA for cells in body.values() for cell in cells):
         note_parts.append(text("dash_missing", language))
     if bool(suppressed.any()):

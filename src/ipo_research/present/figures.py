@@ -288,11 +288,13 @@ def likert_bars(
         ax.set_title(title)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
+    one_row = sum(len(label) for label in labels) <= 45 and k <= 5
     fig.legend(
         *ax.get_legend_handles_labels(),
         loc="outside lower center",
-        ncol=min(k, 5),
+        ncol=k if one_row else (k + 1) // 2,
         frameon=False,
+        fontsize="small",
     )
     agree = pct[:, k - n_low :].sum(axis=1)
     listed = [
@@ -606,7 +608,7 @@ def item_total_plot(
     ax.set_ylim(len(items) - 0.5, -0.5)
     ax.set_xlim(min(-0.05, float(np.nanmin(r[shown])) - 0.05), 1.0)
     ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda v, _pos: fmt_num(v, 1, lang=language, stat="r"))
+        FuncFormatter(lambda v, _pos: "0" if v == 0 else fmt_num(v, 1, lang=language, stat="r"))
     )
     ax.set_xlabel(text("item_rest", language))
     if title:

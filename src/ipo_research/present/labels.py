@@ -124,6 +124,15 @@ TEXT: Mapping[str, Mapping[Lang, str]] = {
         "nl": "λ = ongestandaardiseerde lading; λ_std = gestandaardiseerde lading",
         "en": "λ = unstandardised loading; λ_std = standardised loading",
     },
+    "groups": {"nl": "groepen", "en": "groups"},
+    "not_converged": {
+        "nl": "Let op: het model is niet geconvergeerd; de schattingen zijn onbetrouwbaar",
+        "en": "Caution: the model did not converge; the estimates are unreliable",
+    },
+    "singular": {
+        "nl": "Singuliere fit: een variantiecomponent is (vrijwel) nul",
+        "en": "Singular fit: a variance component is (close to) zero",
+    },
     "dash_missing": {"nl": "— = niet beschikbaar", "en": "— = not available"},
     # small cells
     "suppressed_primary": {
@@ -158,7 +167,7 @@ TEXT: Mapping[str, Mapping[Lang, str]] = {
     "mean": {"nl": "Gemiddelde", "en": "Mean"},
     "individual": {"nl": "Individuele student", "en": "Individual student"},
     "effect_size": {"nl": "Effectgrootte", "en": "Effect size"},
-    "item_rest": {"nl": "Item-restcorrelatie (r_ir)", "en": "Item-rest correlation (r_ir)"},
+    "item_rest": {"nl": "Item-restcorrelatie ($r_{ir}$)", "en": "Item-rest correlation ($r_{ir}$)"},
     "threshold": {"nl": "Ondergrens", "en": "Threshold"},
 }
 

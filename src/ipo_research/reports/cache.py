@@ -9,6 +9,7 @@ costs microseconds; rehashing happens only when size or mtime changed).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -46,7 +47,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise ReportError(f"cannot write {path.name}: {err.strerror}", file=str(path),
                           hint="check permissions and free disk space") from err
 

@@ -45,7 +45,7 @@ def run_on_dask(jobs: Sequence[Job], address: str) -> Iterator[Outcome]:
     try:
         futures = [client.submit(run_job, job, key=f"ipo-report-{batch}-{i}", pure=False)
                    for i, job in enumerate(jobs)]
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             yield future.result()
     finally:
         try:

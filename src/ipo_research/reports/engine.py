@@ -163,8 +163,7 @@ class KernelSession:
                      f"{str(cwd)!r}, {int(self.seed)})\n")
 
     def finished(self, *, failed: bool) -> None:
-        """Record that a report ran; a failed report retires the kernel."""
-        self.used += 1
+        """Tell the session how a report ended; a failed report retires the kernel."""
         if failed:
             self.shutdown()
 
@@ -200,7 +199,13 @@ class WarmKernelEngine(Engine):
             stdout_file=stdout_file, stderr_file=stderr_file,
         )
         client.kc = session.kc
-        return client.execute()
+        try:
+            return client.execute()
+        except BaseException:
+            session.shutdown()  # timeout, dead kernel, interrupt: never reuse this kernel
+            raise
+        finally:
+            session.used += 1
 
 
 # ---------------------------------------------------------------------- per-thread sessions

@@ -32,8 +32,10 @@ without ``.html``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
+import json
 import re
 import string
 import unicodedata
@@ -242,32 +244,74 @@ def distinct_values(path: Path, column: str, where: Mapping[str, Any] | None = N
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    columns = [column, *(where or {})]
+    columns = list(dict.fromkeys([column, *(where or {})]))
     try:
         if path.suffix == ".csv":
             table = pacsv.read_csv(path)
+            names = table.column_names
         else:
-            table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
+            names = pq.read_schema(path).names
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ReportError(
+                f"dataset has no column(s) {missing}", file=file,
+                context={"dataset": str(path)}, hint=f"use one of {names}",
+            )
+        if path.suffix != ".csv":
+            table = pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as err:
         raise ReportError(
             f"cannot read distinct values of column {column!r}: {err}", file=file,
             context={"dataset": str(path)},
-            hint="check that the dataset exists (ipo-research clean) and has that column",
+            hint="check that the dataset exists (ipo-research clean) and is Parquet or CSV",
         ) from err
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise ReportError(
-            f"dataset has no column(s) {missing}", file=file, context={"dataset": str(path)},
-            hint=f"use one of {table.column_names}",
-        )
     for name, value in (where or {}).items():
         table = table.filter(pc.equal(table[name], value))
     values = [v for v in pc.unique(table[column]).to_pylist() if v is not None and v != ""]
     return sorted(values, key=lambda v: (str(type(v)), v))
 
 
+class _DistinctMemo:
+    """Distinct values remembered per (file size, mtime): reading Parquet needs pyarrow and
+    pandas (about a second to import), which an unchanged plan should not pay."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.changed = False
+        try:
+            self.data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def values(self, dataset: Path, column: str, where: Mapping[str, Any] | None,
+               file: str) -> list[Any]:
+        key = json.dumps([str(dataset), column, where or {}], sort_keys=True)
+        try:
+            st = dataset.stat()
+            stamp = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            stamp = None
+        known = self.data.get(key)
+        if stamp is not None and known and known.get("stamp") == stamp:
+            return list(known["values"])
+        values = distinct_values(dataset, column, where, file=file)
+        if stamp is not None:
+            self.data[key] = {"stamp": stamp, "values": values}
+            self.changed = True
+        return values
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        from ipo_research.reports.cache import atomic_write
+
+        # only a speed-up: a read-only checkout still loads plans
+        with contextlib.suppress(ReportError):
+            atomic_write(self.path, json.dumps(self.data, default=str))
+
+
 def _expand_grid(grid: Mapping[str, Any], datasets: Mapping[str, Path],
-                 root: Path, file: str) -> list[dict[str, Any]]:
+                 root: Path, file: str, memo: _DistinctMemo) -> list[dict[str, Any]]:
     axes: list[list[tuple[str, Any]]] = []
     for name, spec in (grid or {}).items():
         if isinstance(spec, list):
@@ -279,7 +323,7 @@ def _expand_grid(grid: Mapping[str, Any], datasets: Mapping[str, Path],
                                   file=file, hint="e.g. {distinct: {dataset: responses, column: "
                                                    "Leerteam}}")
             dataset = datasets.get(src["dataset"], root / str(src["dataset"]))
-            values = distinct_values(dataset, src["column"], src.get("where"), file=file)
+            values = memo.values(dataset, str(src["column"]), src.get("where"), file=file)
         else:
             raise ReportError(
                 f"grid {name!r} must be a list of values or {{distinct: ...}}, got {spec!r}",
@@ -363,6 +407,8 @@ def load_plan(path: str | Path) -> Plan:
             description=str(raw.get("description", "")),
         )
 
+    cache_file = root / str(data.get("cache", ".ipo_cache/reports.json"))
+    memo = _DistinctMemo(cache_file.with_name("distinct.json"))
     pending: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
     for index, entry in enumerate(data.get("reports") or [], start=1):
         label = f"reports entry {index}"
@@ -379,12 +425,13 @@ def load_plan(path: str | Path) -> Plan:
                               hint="e.g. output: \"leerteam/{leerteam}.html\"")
         fixed = dict(entry.get("parameters") or {})
         cases = entry.get("cases") or [{}]
-        for combo in _expand_grid(entry.get("grid") or {}, datasets, root, where):
+        for combo in _expand_grid(entry.get("grid") or {}, datasets, root, where, memo):
             for case in cases:
                 values = {**fixed, **combo, **dict(case)}
                 pending.append((str(tname), str(entry["output"]),
                                 {"title": entry.get("title")}, values))
 
+    memo.save()
     complete = _validate_named(pending, templates, where)
 
     reports: list[ReportSpec] = []
@@ -417,7 +464,7 @@ def load_plan(path: str | Path) -> Plan:
         output_dir=root / str(data.get("output_dir", "reports")),
         executed_dir=root / str(data.get("executed_dir", "build/executed")),
         log_dir=root / str(data.get("log_dir", "build/logs")),
-        cache_file=root / str(data.get("cache", ".ipo_cache/reports.json")),
+        cache_file=cache_file,
         title=str(data.get("title", "Rapporten")), lang=lang, engine=engine,
         datasets=datasets, templates=templates, reports=tuple(reports),
     )

@@ -114,6 +114,46 @@ class SyntheticCohort:
     exports: Mapping[str, Export]
     truth: Truth
 
+    def total_scores(self) -> pd.DataFrame:
+        """Return clean total scores, long: one row per student, instrument, wave and rating.
+
+        The total is the mean of the scored items after reverse keying (RIPLS items 10-12
+        as ``6 - x``; ICCAS items 1-20, item 21 excluded), computed from the answers the model
+        generated (speeders and straight-liners are flagged, not replaced).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``instrument`` (``RIPLS``/``ICCAS``), ``Studentnummer``, ``wave``
+            (``pre``/``post``), ``rating`` (``now``; ICCAS post also ``before``), ``score``
+            (rounded to 6 decimals), ``speeder``, ``straight_liner``, and the student's
+            ``Regio``, ``Niveau``, ``Cohort``, ``Leerteam`` and ``ip_hours``.
+
+        Examples
+        --------
+        >>> from ipo_research.synth import generate
+        >>> s = generate(seed=7, scale=0.2).total_scores()
+        >>> sorted(s.groupby(["instrument", "wave", "rating"]).groups)
+        [('ICCAS', 'post', 'before'), ('ICCAS', 'post', 'now'), ('ICCAS', 'pre', 'now'), \
+('RIPLS', 'post', 'now'), ('RIPLS', 'pre', 'now')]
+        """
+        frames = []
+        for name, data, model in (("RIPLS", self.ripls, RIPLS_MODEL),
+                                  ("ICCAS", self.iccas, ICCAS_MODEL)):
+            x = data[[f"q{j}" for j in range(1, model.n_items + 1)]].to_numpy(dtype=float).copy()
+            rev = [j - 1 for j in model.reverse]
+            x[:, rev] = model.scale_min + model.scale_max - x[:, rev]
+            rating = data["rating"] if "rating" in data else pd.Series("now", index=data.index)
+            frames.append(pd.DataFrame({
+                "instrument": name, "Studentnummer": data["Studentnummer"].to_numpy(),
+                "wave": data["wave"].to_numpy(), "rating": rating.to_numpy(),
+                "score": np.round(x.mean(axis=1), 6), "speeder": data["speeder"].to_numpy(),
+                "straight_liner": data["straight_liner"].to_numpy()}))
+        out = pd.concat(frames, ignore_index=True)
+        context = self.students[["Studentnummer", "Regio", "Niveau", "Cohort", "Leerteam",
+                                 "ip_hours"]]
+        return out.merge(context, on="Studentnummer", how="left", validate="many_to_one")
+
 
 def check_settings(seed: int, scale: float) -> None:
     """Raise :class:`~ipo_research.errors.SynthError` for an unusable seed or scale.

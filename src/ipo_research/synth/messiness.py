@@ -178,14 +178,13 @@ def _iccas_wide(iccas: pd.DataFrame) -> pd.DataFrame:
     items = [f"q{j}" for j in range(1, 21)]
     now = iccas[iccas["rating"] == "now"].set_index(["Studentnummer", "wave"])
     before = iccas[iccas["rating"] == "before"].set_index(["Studentnummer", "wave"])
-    wide = now[["start", "duration"]].copy()
-    b = before[items].reindex(wide.index)
-    for j, q in enumerate(items, start=1):
-        wide[f"Voor_{j}"] = b[q].astype("Int64")
-    for j, q in enumerate(items, start=1):
-        wide[f"Nu_{j}"] = now[q].astype("Int64")
-    wide["Item_21"] = now["q21"].astype("Int64")
-    return wide.reset_index()
+    b = before[items].reindex(now.index).to_numpy(dtype=float)
+    grid = np.hstack([b, now[items].to_numpy(dtype=float),
+                      now[["q21"]].astype("Float64").to_numpy(dtype=float, na_value=np.nan)])
+    cols = [f"Voor_{j}" for j in range(1, 21)] + [f"Nu_{j}" for j in range(1, 21)] + ["Item_21"]
+    wide = pd.concat([now[["start", "duration"]].reset_index(),
+                      pd.DataFrame(grid, columns=cols)], axis=1)
+    return wide
 
 
 def _valid(vals: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -243,7 +242,7 @@ def build_export(rng: np.random.Generator, spec: ExportSpec, responses: pd.DataF
     data = data[spec.select(data).to_numpy()].sort_values(["start", "Studentnummer"])
     data = data.reset_index(drop=True)
     n = len(data)
-    clean = data[lay.columns].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    clean = data[lay.columns].astype(float).to_numpy(dtype=float)
     structural = np.isnan(clean)
     vals = clean.copy()
     text = np.full(clean.shape, None, dtype=object)
@@ -463,8 +462,8 @@ def _format_csv(rng: np.random.Generator, spec: ExportSpec, lay: _Layout, meta: 
     table["Startdatum"] = [_fmt_dt(t) for t in meta["start"]]
     table["Einddatum"] = [_fmt_dt(t) for t in meta["end"]]
     table["Duur (sec)"] = [f"{d:.1f}".replace(".", ",") for d in meta["duration"]]
-    for j in range(out.shape[1]):
-        table[f"Vraag {j + 1}"] = out[:, j]
+    table = pd.concat([table, pd.DataFrame(out, columns=[f"Vraag {j + 1}" for j in range(
+        out.shape[1])], index=table.index, dtype=object)], axis=1)
     if spec.free_text:
         table["Opmerkingen"] = comments
         id_cols = [*id_cols, "Opmerkingen"]
@@ -487,9 +486,8 @@ def _format_sav(rng: np.random.Generator, spec: ExportSpec, lay: _Layout, meta: 
     table["Startdatum"] = [_fmt_dt(t) for t in meta["start"]]
     table["Einddatum"] = [_fmt_dt(t) for t in meta["end"]]
     table["Duur_sec"] = meta["duration"].to_numpy(dtype=float)
-    for j in range(cells.vals.shape[1]):
-        table[f"V{j + 1}"] = cells.vals[:, j]
-    return table, {}, ["Studentnummer", "Naam", "Email"]
+    items = pd.DataFrame(cells.vals, columns=[f"V{j + 1}" for j in range(cells.vals.shape[1])])
+    return pd.concat([table, items], axis=1), {}, ["Studentnummer", "Naam", "Email"]
 
 
 def _format_xlsx(rng: np.random.Generator, spec: ExportSpec, lay: _Layout, meta: pd.DataFrame,
@@ -505,9 +503,8 @@ def _format_xlsx(rng: np.random.Generator, spec: ExportSpec, lay: _Layout, meta:
     flat = [None if np.isnan(v) else int(v) for v in cells.vals.ravel()]
     out = np.array(flat, dtype=object).reshape(cells.vals.shape)
     out[cells.has_text] = cells.text[cells.has_text]
-    for j, col in enumerate(lay.columns):
-        table[col] = pd.Series(out[:, j], dtype=object)
-    return table, {}, id_cols
+    items = pd.DataFrame(out, columns=lay.columns, index=table.index, dtype=object)
+    return pd.concat([table, items], axis=1), {}, id_cols
 
 
 _QUALTRICS_META = [

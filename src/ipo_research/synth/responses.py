@@ -124,7 +124,7 @@ def _offsets(values: list[float]) -> tuple[float, ...]:
 RIPLS_MODEL = GrowthModel(
     instrument="RIPLS", scale_min=1, scale_max=5,
     intercept=3.80, hbo=0.10, growth=0.10, growth_hbo=0.08, growth_per_10h=0.03,
-    growth_leerteam=0.12, sd_team=0.12, sd_student=0.40, sd_residual=0.16,
+    growth_leerteam=0.12, sd_team=0.18, sd_student=0.40, sd_residual=0.16,
     sd_item=0.55, sd_subscale=0.20,
     subscales={
         "teamwork_collaboration": tuple(range(1, 10)),
@@ -141,7 +141,7 @@ RIPLS_MODEL = GrowthModel(
 ICCAS_MODEL = GrowthModel(
     instrument="ICCAS", scale_min=1, scale_max=7,
     intercept=4.50, hbo=0.15, growth=0.50, growth_hbo=0.10, growth_per_10h=0.08,
-    growth_leerteam=0.30, sd_team=0.20, sd_student=0.60, sd_residual=0.25,
+    growth_leerteam=0.30, sd_team=0.25, sd_student=0.60, sd_residual=0.25,
     sd_item=0.60, sd_subscale=0.20,
     subscales={
         "communication": (1, 2, 3, 4, 5),

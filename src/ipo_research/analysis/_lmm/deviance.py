@@ -72,7 +72,7 @@ class Evaluation:
 
     Attributes
     ----------
-    logdet_A
+    logdet_a
         ``log|A|`` (lme4's ``ldL2``).
     xtvix
         ``X' (V/sigma^2)^-1 X`` (``RX'RX``).
@@ -84,7 +84,7 @@ class Evaluation:
         ``log|RX'RX|`` (lme4's ``2 log|RX|``).
     """
 
-    logdet_A: float
+    logdet_a: float
     xtvix: np.ndarray
     beta: np.ndarray
     r2: float
@@ -120,7 +120,7 @@ class ProfiledDeviance:
         Xy = np.column_stack([X, y])
         self.XytXy = Xy.T @ Xy
         self.theta_slices: list[slice] = []
-        self.lower = []
+        self.lower: list[float] = []
         start = 0
         for term in self.terms:
             rows, cols = _lower_indices(term.ncol)
@@ -203,6 +203,20 @@ class ProfiledDeviance:
         T[rows, cols] = theta[self.theta_slices[k]]
         return T
 
+    def canonical(self, theta: np.ndarray) -> np.ndarray:
+        """Flip the sign of every column of ``T_k`` whose diagonal is negative.
+
+        ``T_k T_k'`` (and so the deviance) does not change; the result has the
+        non-negative diagonals lme4 reports.
+        """
+        theta = np.array(theta, dtype=float)
+        for k, term in enumerate(self.terms):
+            T = self.relative_factor(theta, k)
+            T = T * np.where(np.diag(T) < 0, -1.0, 1.0)[None, :]
+            rows, cols = _lower_indices(term.ncol)
+            theta[self.theta_slices[k]] = T[rows, cols]
+        return theta
+
     def _times_lambda2(self, D: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """``D @ Lambda2`` for the terms after the first (block by block)."""
         out = np.empty_like(D)
@@ -218,6 +232,34 @@ class ProfiledDeviance:
                 out[:, offset : offset + width] = shaped.reshape(D.shape[0], width)
             offset += width
         return out
+
+    def _blocks_2x2(self, T: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """``log|A11|``, ``Wblk`` and ``v`` for 2 x 2 blocks in closed form.
+
+        Batched LAPACK calls on hundreds of 2 x 2 matrices cost more in overhead than
+        the arithmetic; this is the same algebra written out elementwise.
+        """
+        t0, t1, t2 = T[0, 0], T[1, 0], T[1, 1]
+        c00, c01, c11 = self.C1[:, 0, 0], self.C1[:, 0, 1], self.C1[:, 1, 1]
+        ct00, ct01 = c00 * t0 + c01 * t1, c01 * t2
+        ct10, ct11 = c01 * t0 + c11 * t1, c11 * t2
+        a00 = t0 * ct00 + t1 * ct10 + 1.0
+        a01 = t0 * ct01 + t1 * ct11
+        a11 = t2 * ct11 + 1.0
+        det = a00 * a11 - a01 * a01
+        if not np.all(det > 0):
+            raise np.linalg.LinAlgError("a block of A is not positive definite")
+        i00, i01, i11 = a11 / det, -a01 / det, a00 / det
+        w00 = t0 * t0 * i00
+        w01 = t0 * (i00 * t1 + i01 * t2)
+        w11 = (t1 * i00 + t2 * i01) * t1 + (t1 * i01 + t2 * i11) * t2
+        z0, z1 = self.ZtXy1[:, 0, :], self.ZtXy1[:, 1, :]
+        v = np.empty((self.m1, 2, self.p + 1))
+        v[:, 0, :] = w00[:, None] * z0 + w01[:, None] * z1
+        v[:, 1, :] = w01[:, None] * z0 + w11[:, None] * z1
+        wblk = np.empty((self.m1, 2, 2))
+        wblk[:, 0, 0], wblk[:, 0, 1], wblk[:, 1, 0], wblk[:, 1, 1] = w00, w01, w01, w11
+        return float(np.log(det).sum()), wblk, v.reshape(self.q1, self.p + 1)
 
     def evaluate(self, theta: np.ndarray) -> Evaluation:
         """Penalised least squares at ``theta``.
@@ -246,6 +288,8 @@ class ProfiledDeviance:
             logdet = float(np.log(d).sum())
             wblk = (t * t / d)[:, None, None]
             v = wblk[:, :, 0] * self.ZtXy1[:, 0, :]
+        elif self.p1 == 2:
+            logdet, wblk, v = self._blocks_2x2(T1)
         else:
             A11 = T1.T @ self.C1 @ T1
             A11 += np.eye(self.p1)
@@ -273,7 +317,7 @@ class ProfiledDeviance:
         beta = sla.cho_solve((RX, False), G[:p, p], check_finite=False)
         r2 = float(G[p, p] - G[:p, p] @ beta)
         return Evaluation(
-            logdet_A=logdet,
+            logdet_a=logdet,
             xtvix=xtvix,
             beta=beta,
             r2=r2,
@@ -289,18 +333,14 @@ class ProfiledDeviance:
         """Profiled deviance from an :class:`Evaluation`."""
         if reml:
             nmp = self.n - self.p
-            return (
-                ev.logdet_A
-                + ev.logdet_xtvix
-                + nmp * (1.0 + np.log(2.0 * np.pi * ev.r2 / nmp))
-            )
-        return ev.logdet_A + self.n * (1.0 + np.log(2.0 * np.pi * ev.r2 / self.n))
+            return ev.logdet_a + ev.logdet_xtvix + nmp * (1.0 + np.log(2.0 * np.pi * ev.r2 / nmp))
+        return ev.logdet_a + self.n * (1.0 + np.log(2.0 * np.pi * ev.r2 / self.n))
 
     def deviance_vp(self, varpar: np.ndarray, reml: bool) -> float:
         """Deviance as a function of ``(theta, sigma)`` (lmerTest's ``devfun_vp``)."""
         sigma2 = varpar[-1] ** 2
         ev = self.evaluate(varpar[:-1])
-        dev = ev.logdet_A + ev.r2 / sigma2 + self.n * np.log(2.0 * np.pi * sigma2)
+        dev = ev.logdet_a + ev.r2 / sigma2 + self.n * np.log(2.0 * np.pi * sigma2)
         if reml:
             dev += ev.logdet_xtvix - self.p * np.log(2.0 * np.pi * sigma2)
         return float(dev)

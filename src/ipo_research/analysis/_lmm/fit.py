@@ -27,7 +27,6 @@ from scipy import optimize
 from ipo_research.analysis._lmm.deviance import ProfiledDeviance
 
 
-
 @dataclass(frozen=True)
 class FitResult:
     """Numerical results of one fit (no labels).
@@ -176,35 +175,31 @@ def _gradient(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
 
 
 def _newton_polish(
-    f: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray, steps: int = 4
-) -> tuple[np.ndarray, np.ndarray]:
-    """Refine a quasi-Newton optimum with Newton steps on the parameters off their bounds.
-
-    Returns the refined theta and the gradient there.
-    """
+    f: Callable[[np.ndarray], float], theta: np.ndarray, free: np.ndarray, steps: int = 4
+) -> np.ndarray:
+    """Refine an optimum with Newton steps on the ``free`` coordinates."""
     fx = f(theta)
-    grad = _gradient(f, theta)
+    idx = np.flatnonzero(free)
     for _ in range(steps):
-        free = ~(np.isfinite(lower) & (theta <= lower + 1e-10) & (grad > 0))
-        if not free.any():
+        if not len(idx):
             break
-        idx = np.flatnonzero(free)
-        H = hessian(lambda sub: f(_put(theta, idx, sub)), theta[idx], d=1e-4, r=1)
+        sub = _Restricted(f, theta, idx)
+        grad = _gradient(sub, theta[idx])
+        H = hessian(sub, theta[idx], d=1e-4, r=1)
         try:
-            step = np.linalg.solve(H, grad[idx])
+            step = np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:
             break
-        if not np.all(np.isfinite(step)) or step @ grad[idx] <= 0:
-            break  # not a descent direction: leave the quasi-Newton optimum as is
-        candidate = np.maximum(_put(theta, idx, theta[idx] - step), lower)
+        if not np.all(np.isfinite(step)) or step @ grad <= 0:
+            break  # not a descent direction: keep the quasi-Newton optimum
+        candidate = _put(theta, idx, theta[idx] - step)
         fc = f(candidate)
         if not fc <= fx:
             break
         theta, fx = candidate, fc
-        grad = _gradient(f, theta)
-        if np.max(np.abs(step)) < 1e-9 * max(1.0, float(np.max(np.abs(theta)))):
+        if np.max(np.abs(step)) < 1e-10 * max(1.0, float(np.max(np.abs(theta)))):
             break
-    return theta, grad
+    return theta
 
 
 def _put(x: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -213,8 +208,18 @@ def _put(x: np.ndarray, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+class _Restricted:
+    """``f`` as a function of the coordinates ``idx`` of ``x`` only."""
+
+    def __init__(self, f: Callable[[np.ndarray], float], x: np.ndarray, idx: np.ndarray) -> None:
+        self.f, self.x, self.idx = f, x.copy(), idx
+
+    def __call__(self, sub: np.ndarray) -> float:
+        return self.f(_put(self.x, self.idx, sub))
+
+
 def fit(problem: ProfiledDeviance, *, reml: bool, maxiter: int = 1000) -> FitResult:
-    """Fit by minimising the profiled deviance over theta (lower bounds 0 on diagonals).
+    """Fit by minimising the profiled deviance over theta.
 
     Parameters
     ----------
@@ -230,9 +235,8 @@ def fit(problem: ProfiledDeviance, *, reml: bool, maxiter: int = 1000) -> FitRes
     FitResult
         Estimates, Satterthwaite df and convergence diagnostics.
     """
-    lower = np.array(problem.lower)
-    theta0 = np.where(np.isfinite(lower), 1.0, 0.0)  # lme4's start: T_k = I
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    diagonal = np.isfinite(np.array(problem.lower))
+    theta0 = np.where(diagonal, 1.0, 0.0)  # lme4's start: T_k = I
 
     def objective(theta: np.ndarray) -> float:
         try:
@@ -240,23 +244,36 @@ def fit(problem: ProfiledDeviance, *, reml: bool, maxiter: int = 1000) -> FitRes
         except np.linalg.LinAlgError:
             return np.inf
 
+    # The deviance depends on T_k only through T_k T_k', which does not change when a
+    # column of T_k changes sign, so it can be minimised without bounds and the signs
+    # fixed afterwards (lme4 bounds the diagonal at 0 instead).  A bound-constrained
+    # gradient method would stop at a 0 diagonal, where the gradient always vanishes.
     res = optimize.minimize(
         objective,
         theta0,
         jac=lambda t: _gradient(objective, t),
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-6},
+        method="BFGS",
+        options={"maxiter": maxiter, "gtol": 1e-3},
     )
-    theta, grad = _newton_polish(objective, np.asarray(res.x, dtype=float), lower)
-    at_bound = np.isfinite(lower) & (theta <= lower + 1e-10) & (grad > 0)
-    proj_grad = np.where(at_bound, 0.0, grad)
+    theta = _newton_polish(objective, np.asarray(res.x, dtype=float), np.ones(len(theta0), bool))
+    theta = problem.canonical(theta)
+    # A variance on the boundary is approached, never reached: put it at 0 as lme4 does
+    # when that does not raise the deviance.
+    snapped = diagonal & (np.abs(theta) < 1e-2)
+    if snapped.any():
+        candidate = np.where(snapped, 0.0, theta)
+        candidate = _newton_polish(objective, candidate, ~snapped)
+        if objective(candidate) <= objective(theta) + 1e-9:
+            theta = candidate
+        else:
+            snapped[:] = False
+    grad = np.where(snapped, 0.0, _gradient(objective, theta))
     messages = []
     if res.nit >= maxiter:
         messages.append(f"optimiser stopped after {res.nit} iterations (maximum {maxiter})")
-    elif not np.all(np.isfinite(proj_grad)) or np.max(np.abs(proj_grad), initial=0.0) > 2e-3:
+    elif not np.all(np.isfinite(grad)) or np.max(np.abs(grad), initial=0.0) > 2e-3:
         messages.append(
-            f"gradient of the deviance at the optimum is {np.max(np.abs(proj_grad)):.2g} "
+            f"gradient of the deviance at the optimum is {np.max(np.abs(grad)):.2g} "
             "(lme4's tolerance 0.002)"
         )
 

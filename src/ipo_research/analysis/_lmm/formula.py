@@ -345,35 +345,32 @@ def parse_formula(formula: str) -> ParsedFormula:
 class _Variable:
     """How one column enters a model matrix."""
 
-    levels: tuple[str, ...] | None  # None for numeric
-    labels: tuple[str, ...] | None  # R's printed level labels
+    levels: tuple[str, ...] | None  # R's level labels; None for numeric
     codes: np.ndarray  # float values (numeric) or integer codes (factor)
 
 
 def is_factor(series: pd.Series) -> bool:
     """Whether R would treat the column as a factor (strings, categories, booleans)."""
-    return not (
-        pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    )
+    return not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
 def _variable(series: pd.Series) -> _Variable:
     if not is_factor(series):
-        return _Variable(None, None, series.to_numpy(dtype=float))
+        return _Variable(None, series.to_numpy(dtype=float))
     if isinstance(series.dtype, pd.CategoricalDtype):
         cat = series.cat.remove_unused_categories()
         levels = tuple(str(c) for c in cat.cat.categories)
         codes = cat.cat.codes.to_numpy()
-        return _Variable(levels, levels, codes)
+        return _Variable(levels, codes)
     if pd.api.types.is_bool_dtype(series):
         values = series.to_numpy(dtype=bool)
         present = sorted(set(values.tolist()))
         labels = tuple("TRUE" if v else "FALSE" for v in present)
         codes = np.searchsorted(np.array(present), values)
-        return _Variable(labels, labels, codes)
+        return _Variable(labels, codes)
     codes, uniques = _sorted_factorize(series.astype(str))
     levels = tuple(str(v) for v in uniques)
-    return _Variable(levels, levels, codes)
+    return _Variable(levels, codes)
 
 
 def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -429,11 +426,10 @@ def model_matrix(
             if info.levels is None:
                 parts.append(([info.codes], [var]))
                 continue
-            assert info.labels is not None
             margin = frozenset(term) - {var}
             start = 1 if margin in present and first_factor != (t_index, var) else 0
             cols = [(info.codes == k).astype(float) for k in range(start, len(info.levels))]
-            labs = [f"{var}{info.labels[k]}" for k in range(start, len(info.levels))]
+            labs = [f"{var}{info.levels[k]}" for k in range(start, len(info.levels))]
             parts.append((cols, labs))
         term_cols: list[np.ndarray] = [np.ones(n)]
         term_names: list[str] = [""]

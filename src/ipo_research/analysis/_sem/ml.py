@@ -248,64 +248,74 @@ def _fit_ml(
     return MlFit(x, f, converged, iterations, max_grad, vcov)
 
 
+def _block_loadings(s: FloatArray, group: GroupSpec, j: int) -> dict[int, float]:
+    """Loadings of factor ``j`` from the first principal component of its item block."""
+    rows = [int(i) for i in np.nonzero((group.lam[:, j] >= 0) | (group.lam_value[:, j] != 0))[0]]
+    marker = int(np.nonzero(group.lam_value[:, j] != 0)[0][0])
+    values, vectors = np.linalg.eigh(s[np.ix_(rows, rows)])
+    comp = vectors[:, -1] * np.sqrt(max(values[-1], 1e-12))
+    at_marker = float(comp[rows.index(marker)])
+    if abs(at_marker) < 1e-3 * float(np.max(np.abs(comp))):
+        at_marker = float(np.max(np.abs(comp)))
+    return {i: float(comp[r] / at_marker) for r, i in enumerate(rows)}
+
+
 def start_values(spec: ModelSpec, data: tuple[GroupMoments, ...]) -> FloatArray:
-    """Starting values from each factor's item block (first principal component).
+    """Starting values from each factor's item block.
 
-    Loadings are the component's loadings divided by the marker's, the factor
-    variance the marker's squared component loading, residual variances what
-    the component leaves (at least 10% of the item variance), factor
-    covariances a ratio of summed cross-block covariances, intercepts the
-    sample means and latent means 0.  Values of parameters shared across groups
-    are averaged.
+    Loadings are the first principal component of the factor's items divided by
+    the marker's (from the pooled covariance matrix when loadings are equal across
+    groups); given those, each group's factor variance is the least-squares fit
+    ``sum l_i l_k s_ik / sum l_i^2 l_k^2`` over the block's item pairs, factor
+    covariances the same over cross-block pairs (kept inside a correlation of
+    .8), residual variances what the factor leaves (at least 10% of the item
+    variance), intercepts the sample means (pooled when equal) and latent means 0.
     """
-    total = np.zeros(spec.n_free)
-    count = np.zeros(spec.n_free)
-
-    def put(index: int, value: float) -> None:
-        if index >= 0:
-            total[index] += value
-            count[index] += 1
-
+    n_total = sum(d.n for d in data)
+    pooled_cov = sum(d.n / n_total * d.cov for d in data)
+    pooled_mean = sum(d.n / n_total * d.mean for d in data)
+    counts = np.bincount(
+        np.concatenate([np.concatenate([g.lam.ravel(), g.nu]) for g in spec.groups]) + 1,
+        minlength=spec.n_free + 1,
+    )[1:]
+    x = np.zeros(spec.n_free)
     for group, moments in zip(spec.groups, data, strict=True):
         s = moments.cov
         p, m = group.lam.shape
         lam = group.lam_value.copy()
-        psi = np.zeros((m, m))
-        theta = np.diag(s).copy()
         for j in range(m):
-            rows = [
-                int(i) for i in np.nonzero((group.lam[:, j] >= 0) | (group.lam_value[:, j] != 0))[0]
-            ]
-            marker = int(np.nonzero(group.lam_value[:, j] != 0)[0][0])
-            block = s[np.ix_(rows, rows)]
-            values, vectors = np.linalg.eigh(block)
-            comp = vectors[:, -1] * np.sqrt(max(values[-1], 1e-12))
-            if comp.sum() < 0:
-                comp = -comp
-            at_marker = float(comp[rows.index(marker)])
-            if abs(at_marker) < 1e-3 * float(np.max(np.abs(comp))):
-                at_marker = float(np.max(np.abs(comp)))
-            for r, i in enumerate(rows):
+            shared = any(counts[k] > 1 for k in group.lam[:, j] if k >= 0)
+            source = pooled_cov if shared else s
+            for i, value in _block_loadings(np.asarray(source), group, j).items():
                 if group.lam[i, j] >= 0:
-                    lam[i, j] = comp[r] / at_marker
-                communality = min(comp[r] ** 2, 0.9 * s[i, i])
-                theta[i] = min(theta[i], s[i, i] - communality)
-            psi[j, j] = min(at_marker**2, 0.9 * s[marker, marker])
-        for a in range(m):
-            for b in range(a):
-                la, lb = lam[:, a], lam[:, b]
-                cross = float(la @ s @ lb)
-                denom = float(np.sum(la**2) * np.sum(lb**2))
-                value = cross / denom if abs(denom) > 1e-12 else 0.0
-                bound = 0.8 * np.sqrt(psi[a, a] * psi[b, b])
-                psi[a, b] = psi[b, a] = float(np.clip(value, -bound, bound))
-        for i in range(p):
-            for j in range(m):
-                put(int(group.lam[i, j]), float(lam[i, j]))
-            put(int(group.theta[i, i]), float(theta[i]))
-            put(int(group.nu[i]), float(moments.mean[i]))
+                    lam[i, j] = value
+        psi = np.zeros((m, m))
+        off = ~np.eye(p, dtype=bool)
         for a in range(m):
             for b in range(a + 1):
-                put(int(group.psi[a, b]), float(psi[a, b]))
-            put(int(group.alpha[a]), 0.0)
-    return total / np.maximum(count, 1)
+                outer = np.outer(lam[:, a], lam[:, b])
+                if a == b:
+                    outer = outer * off
+                denom = float(np.sum(outer**2))
+                psi[a, b] = float(np.sum(outer * s)) / denom if denom > 1e-12 else 0.0
+            marker = int(np.nonzero(group.lam_value[:, a] != 0)[0][0])
+            psi[a, a] = max(psi[a, a], 0.05 * s[marker, marker])
+        for a in range(m):
+            for b in range(a):
+                bound = 0.8 * np.sqrt(psi[a, a] * psi[b, b])
+                psi[a, b] = psi[b, a] = float(np.clip(psi[a, b], -bound, bound))
+        common = np.diag(lam @ psi @ lam.T)
+        theta = np.maximum(np.diag(s) - common, 0.1 * np.diag(s))
+        for i in range(p):
+            for j in range(m):
+                if group.lam[i, j] >= 0:
+                    x[group.lam[i, j]] = lam[i, j]
+            x[group.theta[i, i]] = theta[i]
+            if group.nu[i] >= 0:
+                x[group.nu[i]] = pooled_mean[i] if counts[group.nu[i]] > 1 else moments.mean[i]
+        for a in range(m):
+            for b in range(a + 1):
+                x[group.psi[a, b]] = psi[a, b]
+            if group.alpha[a] >= 0:
+                x[group.alpha[a]] = 0.0
+    return x
