@@ -10,7 +10,7 @@ export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck lab bench r-fixtures clean-demo
+.PHONY: help install demo demo-data test lint typecheck lab bench r-fixtures clean-demo
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n",$$1,$$2}'
@@ -31,16 +31,22 @@ $(KEY_FILE): | $(STAMP)
 $(DEMO_RAW)/MANIFEST.json: | $(STAMP)
 	$(BIN)/ipo-research synth --out $(DEMO_RAW)
 
-demo: $(STAMP) $(KEY_FILE) $(DEMO_RAW)/MANIFEST.json ## set up, generate demo data, clean it, build the HTML reports
+DEMO_PROCESSED := data/processed/demo/audit.csv
+$(DEMO_PROCESSED): $(DEMO_RAW)/MANIFEST.json projects/demo.yaml $(KEY_FILE) $(STAMP)
 	$(BIN)/ipo-research clean projects/demo.yaml --key-file $(KEY_FILE)
+
+demo-data: $(DEMO_PROCESSED) ## generate and clean the synthetic demo data (data/raw/demo -> data/processed/demo)
+
+demo: $(DEMO_PROCESSED) ## set up, generate demo data, clean it, build the HTML reports
 	$(BIN)/ipo-research reports build plans/demo.yaml
 	@echo ""
 	@echo "Reports are ready: open reports/index.html (or any page under reports/) in a browser."
 
-test: $(STAMP) ## set up and run the whole test suite (lint, types, unit, R agreement, notebooks)
+test: $(STAMP) $(DEMO_PROCESSED) ## set up and run the whole test suite (lint, types, unit, R agreement, notebooks)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --nbval-lax --nbval-current-env notebooks
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks

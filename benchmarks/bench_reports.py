@@ -42,7 +42,7 @@ PLAN = """title: Benchmark
 templates:
   basic:
     path: notebooks/basic.ipynb
-    title: "Regio {region} (min_n {min_n})"
+    title: "Regio {{region}} (min_n {{min_n}})"
     inputs: [data/scores.csv]
     params:
       region: {{type: str, choices: [Zwolle, Deventer]}}

@@ -116,7 +116,7 @@ def test_failing_report_gets_an_error_page_without_details(built: dict[str, Any]
     assert "Dit rapport kon niet worden gemaakt." in page
     assert "(ValueError) in cel 4 van het sjabloon" in page
     assert "secret" not in page and "/home" not in page and "Traceback" not in page
-    rid, message, log = summary.failed[0]
+    _, message, log = summary.failed[0]
     assert message == "ValueError: cannot open /home/lector/secret/key.txt for Zwolle"
     assert "raise ValueError" in Path(log).read_text()
     assert "FAILED mislukt/zwolle: ValueError" in summary.lines()[0]
