@@ -272,8 +272,9 @@ def start_values(spec: ModelSpec, data: tuple[GroupMoments, ...]) -> FloatArray:
     variance), intercepts the sample means (pooled when equal) and latent means 0.
     """
     n_total = sum(d.n for d in data)
-    pooled_cov = sum(d.n / n_total * d.cov for d in data)
-    pooled_mean = sum(d.n / n_total * d.mean for d in data)
+    weights = np.array([d.n / n_total for d in data])
+    pooled_cov = np.einsum("g,gij->ij", weights, np.stack([d.cov for d in data]))
+    pooled_mean = weights @ np.stack([d.mean for d in data])
     counts = np.bincount(
         np.concatenate([np.concatenate([g.lam.ravel(), g.nu]) for g in spec.groups]) + 1,
         minlength=spec.n_free + 1,
@@ -286,7 +287,7 @@ def start_values(spec: ModelSpec, data: tuple[GroupMoments, ...]) -> FloatArray:
         for j in range(m):
             shared = any(counts[k] > 1 for k in group.lam[:, j] if k >= 0)
             source = pooled_cov if shared else s
-            for i, value in _block_loadings(np.asarray(source), group, j).items():
+            for i, value in _block_loadings(source, group, j).items():
                 if group.lam[i, j] >= 0:
                     lam[i, j] = value
         psi = np.zeros((m, m))
