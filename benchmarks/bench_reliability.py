@@ -62,7 +62,7 @@ def time_python(data: pd.DataFrame, repeat: int) -> tuple[float, list[float]]:
         start = time.perf_counter()
         res = reliability(data, list(data.columns))
         times.append(time.perf_counter() - start)
-        alpha = float(res.summary.loc[0, "alpha"])
+        alpha = float(res.summary["alpha"].iloc[0])
     return alpha, times
 
 

@@ -155,6 +155,7 @@ def test_interrupted_build_is_completed_and_dask_gives_identical_pages(
         forced = build_plan(load_plan(ok_plan), scheduler=cluster.scheduler_address,
                             force=True, progress=False)
     assert sorted(forced.built) == ["regio/deventer", "regio/zwolle"]
+    assert not list((root / "reports").rglob("*.tmp"))
     for name, content in before.items():
         assert (root / "reports" / name).read_bytes() == content
 

@@ -22,6 +22,7 @@ the flags that say why something was not shown).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
@@ -383,10 +384,10 @@ def change_by(
     for label, part in groups:
         row: dict[str, Any] = {"group": label, "n": len(part)}
         if len(part) >= threshold:
-            try:
-                row.update(paired_change(part, pre, post).iloc[0].to_dict())
-            except AnalysisError:  # e.g. all differences equal: nothing to report
-                pass
+            # e.g. all differences equal: nothing to report beyond the count
+            with contextlib.suppress(AnalysisError):
+                stats = paired_change(part, pre, post).iloc[0]
+                row.update({str(k): v for k, v in stats.items()})
         rows.append(row)
     table = pd.DataFrame(rows).set_index("group")
     table.index.name = by or ""

@@ -237,6 +237,7 @@ def build_plan(
     from ipo_research.reports.html import IndexEntry, index_page, relative_href
 
     started = time.perf_counter()
+    _remove_leftovers(plan.output_dir)
     cache = BuildCache(plan.cache_file)
     todo, fresh = plan_jobs(plan, cache, force=force)
     summary = BuildSummary(total=len(plan.reports), skipped=[r.id for r in fresh])
@@ -284,6 +285,13 @@ def build_plan(
         for line in summary.lines():
             echo(line)
     return summary
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Delete temporary files an interrupted build left in the published tree."""
+    if folder.is_dir():
+        for tmp in folder.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _json(data: Any) -> str:
