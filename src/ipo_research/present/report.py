@@ -367,6 +367,7 @@ def change_by(
         ``paired_change`` and ``suppression`` (empty when published).
     """
     from ipo_research.analysis import paired_change
+    from ipo_research.analysis.change import PAIRED_COLUMNS
 
     language = check_lang(lang)
     threshold = check_min_n(min_n)
@@ -389,7 +390,7 @@ def change_by(
                 stats = paired_change(part, pre, post).iloc[0]
                 row.update({str(k): v for k, v in stats.items()})
         rows.append(row)
-    table = pd.DataFrame(rows).set_index("group")
+    table = pd.DataFrame(rows, columns=["group", "n", *PAIRED_COLUMNS[1:]]).set_index("group")
     table.index.name = by or ""
     stat_cols = [c for c in table.columns if c != "n"]
     table[stat_cols] = table[stat_cols].astype("float64")

@@ -73,8 +73,13 @@ PRACTICE: dict[str, dict[str, tuple[str, ...]]] = {
         "Stichting Varietas": (
             "Varietas De Sterrenboog", "Varietas Het Wilgenhof", "Varietas De Kleine Wereld",
         ),
-        "Raster Groep": ("Raster BSO De Vlinder", "Raster Kinderopvang Het Nest", "Raster Jongerenwerk Rivierenwijk"),
-        "Opleidingsschool De Stedendriehoek": ("Stedendriehoek School De Brink", "Stedendriehoek School Het Anker"),
+        "Raster Groep": (
+            "Raster BSO De Vlinder", "Raster Kinderopvang Het Nest",
+            "Raster Jongerenwerk Rivierenwijk",
+        ),
+        "Opleidingsschool De Stedendriehoek": (
+            "Stedendriehoek School De Brink", "Stedendriehoek School Het Anker",
+        ),
     },
 }
 
@@ -215,7 +220,8 @@ def build_curriculum(rng: np.random.Generator) -> pd.DataFrame:
                         for k in picks:
                             n_dom = int(rng.integers(2, 5))
                             doms = sorted(rng.choice(len(CIHC_DOMAINS), size=n_dom, replace=False))
-                            hours = int(round(intensity * rng.choice([8, 12, 16, 20, 24, 32]) / 2) * 2)
+                            base = float(rng.choice([8, 12, 16, 20, 24, 32]))
+                            hours = int(round(intensity * base / 2) * 2)
                             depth = DEPTHS[0] if year == 1 else DEPTHS[int(rng.integers(1, 3))]
                             rows.append((region, inst, level, prog, _IP_MODULES[int(k)], year,
                                          max(hours, 4), ", ".join(CIHC_DOMAINS[d] for d in doms),

@@ -27,7 +27,7 @@ rounded and clipped.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -101,7 +101,6 @@ class GrowthModel:
     sd_recall: float = 0.0
     item21_slope: float = 0.0
     sd_item21: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_items(self) -> int:
@@ -253,7 +252,8 @@ def draw_items(rng: np.random.Generator, model: GrowthModel, theta: np.ndarray,
     k = model.n_items
     sub = _subscale_index(model)
     noise = rng.normal(0.0, 1.0, (len(theta), k)) * model.sd_item * np.asarray(model.item_noise)
-    ystar = theta[:, None] + np.asarray(model.item_offsets)[None, :] + subscale_effects[:, sub] + noise
+    offsets = np.asarray(model.item_offsets)[None, :]
+    ystar = theta[:, None] + offsets + subscale_effects[:, sub] + noise
     y = np.clip(np.rint(ystar), model.scale_min, model.scale_max).astype(np.int64)
     rev = np.array(model.reverse, dtype=int) - 1
     if len(rev):

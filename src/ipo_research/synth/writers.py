@@ -1,9 +1,9 @@
 """Reproducible bytes of every file of the synthetic demo folder.
 
 Each function returns a file's content; :func:`ipo_research.io.writers.atomic_write_bytes`
-puts it on disk (the only code that writes data).  Timestamps that libraries normally take from the clock are fixed:
-the Excel zip entries and document properties, and the creation date in the SPSS header,
-all carry :data:`EXPORT_TIME` (the end of the last cohort).
+puts it on disk (the only code that writes data).  Timestamps that libraries normally take
+from the clock are fixed: the Excel zip entries and document properties, and the creation
+date in the SPSS header, all carry :data:`EXPORT_TIME` (the end of the last cohort).
 """
 
 from __future__ import annotations
