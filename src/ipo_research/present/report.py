@@ -175,7 +175,8 @@ def record(**values: Any) -> None:
     if not values:
         raise PresentationError("record() needs at least one name=value",
                                 hint="e.g. record(n=212, d_z=0.52)")
-    _display({RECORD_MIME: _jsonable(values)}, raw=True)
+    # the empty HTML keeps JupyterLab and nbconvert from reporting an unknown MIME type
+    _display({"text/html": "", RECORD_MIME: _jsonable(values)}, raw=True)
 
 
 def read_records(notebook: Any) -> dict[str, Any]:
