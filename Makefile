@@ -45,7 +45,7 @@ demo: $(DEMO_PROCESSED) ## set up, generate demo data, clean it, build the HTML 
 test: $(STAMP) $(DEMO_PROCESSED) ## set up and run the whole test suite (lint, types, unit, R agreement, notebooks)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --doctest-modules src/ipo_research tests
 	$(BIN)/python -m pytest -n 2 --nbval-lax --nbval-current-env notebooks
 
 lint: $(STAMP) ## ruff and mypy

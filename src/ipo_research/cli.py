@@ -85,8 +85,9 @@ def _run_instruments(args: argparse.Namespace) -> int:
     if args.name is None:
         for name in available_instruments():
             inst = load_instrument(name)
-            print(f"{inst.name:10s} {len(inst.items):3d} items  {inst.scale_min}-{inst.scale_max}"
-                  f"  level {inst.kirkpatrick or '-'}  subscales: {', '.join(inst.subscales)}")
+            subscales = ", ".join(inst.subscales) or "-"
+            print(f"{inst.name:12s} {len(inst.items):3d} items  {inst.scale_min}-{inst.scale_max}"
+                  f"  level {inst.kirkpatrick or '-':2s}  subscales: {subscales}")
         return 0
     inst = load_instrument(args.name)
     print(f"{inst.name}: {len(inst.items)} items, scale {inst.scale_min}-{inst.scale_max}")
@@ -206,6 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except IpoError as err:
         print(f"ipo-research {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a file system problem outside the toolkit's own checks
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"ipo-research {args.command}: error: {err.strerror or err}{where}. "
+              "Fix: check the path and its permissions.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ipo-research: interrupted", file=sys.stderr)
