@@ -37,11 +37,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ipo_research.cleaning.audit import AuditTrail, per_column
 from ipo_research.cleaning.identifiers import find_identifiers, identifier_by_content
-from ipo_research.cleaning.pseudonym import hmac_ids, normalise_ids, resolve_key
-from ipo_research.cleaning.recode import CLASSES, recode_items, source_row
+from ipo_research.cleaning.pseudonym import (
+    hmac_table,
+    pseudonym_series,
+    resolve_key,
+    respondent_codes,
+)
+from ipo_research.cleaning.recode import CLASSES, recode_block, source_row
 from ipo_research.cleaning.rules import CleaningRules, _norm_label
 from ipo_research.cleaning.schema import build_schema, score_columns, validate
 from ipo_research.errors import CleaningError, PrivacyError
@@ -201,6 +207,73 @@ def _mean_score(values: np.ndarray, min_answered: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / answered
     return np.where(enough & (answered > 0), means, np.nan)
+
+
+def _group_score(
+    filled: np.ndarray, answered_cells: np.ndarray, columns: list[int], width: int,
+    min_answered: float,
+) -> np.ndarray:
+    """Score of one item group: :func:`_mean_score` of its columns.
+
+    ``filled`` holds the answers with missing answers as 0, ``answered_cells`` whether a
+    cell is answered; ``width`` counts the group's items, also those without a column
+    here (never answered), as :func:`_mean_score` on the reindexed block would.
+    """
+    n = filled.shape[0]
+    if not columns:
+        answered = np.zeros(n, dtype=np.int64)
+        sums = np.zeros(n)
+    else:
+        start = columns[0]
+        if columns == list(range(start, start + len(columns))):
+            cols: slice | list[int] = slice(start, start + len(columns))  # a view, no copy
+        else:
+            cols = columns
+        answered = np.count_nonzero(answered_cells[:, cols], axis=1)
+        sums = filled[:, cols].sum(axis=1)
+    enough = answered >= math.ceil(min_answered * width - 1e-9)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / answered
+    return np.where(enough & (answered > 0), means, np.nan)
+
+
+def _duplicate_losers(
+    rows: np.ndarray,
+    pair: np.ndarray,
+    stamps: np.ndarray,
+    complete: np.ndarray | None,
+    *,
+    first: bool,
+    n_rows: int,
+) -> np.ndarray:
+    """Mask of the duplicate submissions that lose to a better one of their group.
+
+    ``rows`` are the positions of the live rows in a duplicate group, ``pair`` the group
+    (respondent x wave) of every row.  The row kept per group is the first by: complete
+    before incomplete (when ``complete`` is given), then the latest (``first``: the
+    earliest) submission time ``stamps``, then the last (``first``: the first) position.
+    """
+    losers = np.zeros(n_rows, dtype=bool)
+    if rows.size == 0:
+        return losers
+    group = pair[rows]
+    stamp = stamps[rows]
+    incomplete = ~complete[rows] if complete is not None else np.zeros(rows.size, dtype=bool)
+    if first:
+        order = np.lexsort((rows, stamp, incomplete, group))
+    else:
+        # ~x reverses the order of int64 values without overflow (NaT is the minimum)
+        order = np.lexsort((-rows, ~stamp, incomplete, group))
+    ranked = group[order]
+    best = np.ones(rows.size, dtype=bool)
+    best[1:] = ranked[1:] != ranked[:-1]
+    losers[rows[order[~best]]] = True
+    return losers
+
+
+def _str_series(array: pa.Array) -> pd.Series:
+    """A pandas string (``str``) Series over an Arrow string array, without a copy."""
+    return pd.Series(pd.array(array, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
 def clean(
@@ -386,46 +459,48 @@ def clean(
     )
 
     # ---------------------------------------------------------------- recode
-    values, recoded = recode_items(
+    # every item column is recoded into one 2-D block (rows x items); later steps work on
+    # these arrays and the output frame is built once at the end
+    block = recode_block(
         raw, now_cols, inst, na_values=rules.na_values, strict=rules.strict,
         file=file, row_offset=row_offset,
     )
-    retro_values = pd.DataFrame(index=raw.index)
-    retro_recoded: dict[str, Any] = {}
+    blocks = [block]
     if has_retro:
-        retro_values, retro_recoded = recode_items(
+        blocks.append(recode_block(
             raw, retro_cols, inst, na_values=rules.na_values, strict=rules.strict,
             file=file, row_offset=row_offset,
-        )
+        ))
     # ---------------------------------------------------------------- wave labels
     unknown: list[str] = []
     if wave is not None:
         codes, uniques = pd.factorize(raw[wave], use_na_sentinel=True)
         mapped = [rules.waves.get(_norm_label(u)) for u in uniques]
-        wave_out = np.array([*mapped, None], dtype=object)[codes]
+        wave_names = list(dict.fromkeys(m for m in mapped if m is not None))
+        tidy = [wave_names.index(m) if m is not None else -1 for m in mapped]
+        wave_code = np.array([*tidy, -1], dtype=np.int64)[codes]
         unknown = sorted({str(u) for u, m in zip(uniques, mapped, strict=True) if m is None})
     else:
-        wave_out = np.full(n_raw, str(wave_value), dtype=object)
-    bad_wave = pd.isna(wave_out)
+        wave_names = [str(wave_value)]
+        wave_code = np.zeros(n_raw, dtype=np.int64)
+    bad_wave = wave_code < 0
+    n_waves = len(wave_names)
 
-    all_rec = {now_cols[i]: r for i, r in recoded.items()}
-    all_rec.update({retro_cols[i]: r for i, r in retro_recoded.items()})
     # cells of a column that is empty for a whole wave were not asked in that wave
     # (ICCAS: the retrospective block and item 21 in the true pretest)
-    not_asked: dict[str, np.ndarray] = {}
-    wave_rows = [wave_out == label for label in pd.unique(wave_out[~bad_wave])]
-    for col, rec in all_rec.items():
-        empty = rec.classes == CLASSES.index("missing")
-        mask = np.zeros(n_raw, dtype=bool)
-        for rows in wave_rows:
-            if empty[rows].all():
-                mask |= rows
-        not_asked[col] = mask
-    missing_counts = {
-        col: int(np.count_nonzero((rec.classes == CLASSES.index("missing")) & ~not_asked[col]))
-        for col, rec in all_rec.items()
-    }
-    asked_counts = {col: int(m.sum()) for col, m in not_asked.items()}
+    wave_sizes = np.bincount(wave_code + 1, minlength=n_waves + 1)[1:]
+    raw_names: list[str] = []
+    missing_counts: dict[str, int] = {}
+    asked_counts: dict[str, int] = {}
+    for blk, cols in zip(blocks, (now_cols, retro_cols), strict=False):
+        for j, item in enumerate(blk.items):
+            name = cols[item]
+            raw_names.append(name)
+            empty = blk.classes[:, j] == CLASSES.index("missing")
+            per_wave = np.bincount(wave_code[empty] + 1, minlength=n_waves + 1)[1:]
+            not_asked = int(wave_sizes[(per_wave == wave_sizes) & (wave_sizes > 0)].sum())
+            asked_counts[name] = not_asked
+            missing_counts[name] = int(blk.count("missing")[j]) - not_asked
     audit.add("recode", "missing answer (empty cell)", cells_changed=sum(missing_counts.values()),
               columns=[c for c, n in missing_counts.items() if n],
               details=per_column(missing_counts))
@@ -433,20 +508,24 @@ def clean(
               cells_changed=sum(asked_counts.values()),
               columns=[c for c, n in asked_counts.items() if n],
               details=per_column(asked_counts))
+
+    def _per_column(per_item: list[np.ndarray]) -> dict[str, int]:
+        return dict(zip(raw_names, (int(v) for v in np.concatenate(per_item)), strict=True))
+
     for cls, reason in (
         ("na", "not applicable (N/A answer) set to missing"),
         ("range", f"outside the scale {inst.scale_min}-{inst.scale_max} "
                   "(set to missing, never clipped)"),
         ("text", "text that is neither a number nor a label (set to missing)"),
     ):
-        counts = {col: rec.count(cls) for col, rec in all_rec.items()}
+        counts = _per_column([blk.count(cls) for blk in blocks])
         audit.add(
             "recode", reason,
             cells_changed=sum(counts.values()),
             columns=[c for c, n in counts.items() if n],
             details=per_column(counts),
         )
-    labels = {col: rec.labels for col, rec in all_rec.items()}
+    labels = _per_column([blk.labels for blk in blocks])
     langs = ", ".join(sorted(inst.labels)) or "none"
     audit.add(
         "recode", "label recoded to its scale point",
@@ -454,7 +533,7 @@ def clean(
         columns=[c for c, n in labels.items() if n],
         details=f"label languages: {langs}; " + per_column(labels),
     )
-    commas = {col: rec.commas for col, rec in all_rec.items()}
+    commas = _per_column([blk.commas for blk in blocks])
     audit.add(
         "recode", "number with a decimal comma (e.g. 4,0) read as its scale point",
         cells_changed=sum(commas.values()),
@@ -466,9 +545,9 @@ def clean(
     flags: dict[str, np.ndarray] = {}
 
     # ---------------------------------------------------------------- respondent
-    norm_series = normalise_ids(raw[respondent])
-    norm_id = norm_series.to_numpy()
-    no_id = pd.isna(norm_id)
+    # integer codes of the normalised ids: duplicates and matching compare integers
+    id_code, id_uniques = respondent_codes(raw[respondent])
+    no_id = id_code < 0
     audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
               columns=[respondent])
     alive &= ~no_id
@@ -487,38 +566,33 @@ def clean(
     else:
         audit.add("wave", "missing or unknown wave", details=f"every row is wave {wave_value!r}")
 
-    scored = [i for i in inst.scored_items]
-    scored_vals = values[scored].to_numpy(dtype=float)
+    values = block.values
+    position = {item: j for j, item in enumerate(block.items)}
+    scored = list(inst.scored_items)
+    scored_idx = [position[i] for i in scored]
+    scored_vals = values if scored_idx == list(range(values.shape[1])) else values[:, scored_idx]
     share = _answered_share(scored_vals)
     complete = share >= min_answered - 1e-12
 
     # ---------------------------------------------------------------- duplicates
-    group = pd.DataFrame({"id": norm_id, "wave": wave_out})
+    # one integer per (respondent, wave) of the live rows; rows are in a duplicate group
+    # when their pair occurs more than once among the live rows
+    pair = np.where(alive, id_code * max(n_waves, 1) + np.maximum(wave_code, 0), 0)
+    in_group = alive & (np.bincount(pair[alive], minlength=1)[pair] > 1) if alive.any() else alive
     if rules.duplicates == "keep":
         dup = np.zeros(n_raw, dtype=bool)
-        n_dup_flag = int((group[alive].duplicated(keep=False)).sum())
         audit.add("duplicates", "duplicate submissions kept (policy 'keep')",
-                  rows_flagged=n_dup_flag)
+                  rows_flagged=int(in_group.sum()))
     else:
         # only rows in a duplicate group need their submission time parsed
-        in_group = group.duplicated(keep=False).to_numpy() & alive
         stamps = np.zeros(n_raw, dtype=np.int64)
         if stamp_col is not None and in_group.any():
             stamps[in_group] = _parse_timestamp(raw[stamp_col][in_group])
-        order = pd.DataFrame(
-            {
-                "id": norm_id, "wave": wave_out,
-                "complete": complete if rules.duplicates == "latest_complete" else True,
-                "stamp": stamps, "pos": np.arange(n_raw),
-            }
-        )[alive]
-        ascending = rules.duplicates == "first"
-        order = order.sort_values(
-            ["complete", "stamp", "pos"], ascending=[False, ascending, ascending], kind="stable"
+        dup = _duplicate_losers(
+            np.flatnonzero(in_group), pair, stamps,
+            complete if rules.duplicates == "latest_complete" else None,
+            first=rules.duplicates == "first", n_rows=n_raw,
         )
-        losers = order.index[order.duplicated(["id", "wave"], keep="first")]
-        dup = np.zeros(n_raw, dtype=bool)
-        dup[raw.index.get_indexer(losers)] = True
         what = {
             "latest_complete": "kept the latest complete submission",
             "latest": "kept the latest submission",
@@ -573,16 +647,15 @@ def clean(
            rules.too_few, few, alive, flags, "flag_too_few", [])
 
     # ---------------------------------------------------------------- reverse keying
-    keyed = values.copy()
-    keyed_retro = retro_values.copy()
-    rev = [i for i in inst.reverse if i in keyed.columns]
+    # in place on the blocks: the answers before reverse keying are not needed any more
+    rev = [i for i in inst.reverse if i in position]
     n_rev = 0
-    for frame in (keyed, keyed_retro):
-        cols = [i for i in rev if i in frame.columns]
-        if cols:
-            block = frame[cols].to_numpy(dtype=float)
-            n_rev += int(np.count_nonzero(~np.isnan(block[alive])))
-            frame[cols] = inst.scale_min + inst.scale_max - block
+    for blk in blocks:
+        cols = [j for j, item in enumerate(blk.items) if item in rev]
+        for j in cols:
+            column = blk.values[:, j]
+            n_rev += int(np.count_nonzero(~np.isnan(column) & alive))
+            np.subtract(inst.scale_min + inst.scale_max, column, out=column)
     audit.add(
         "reverse keying", f"reverse-keyed ({inst.scale_min} + {inst.scale_max} - x)",
         cells_changed=n_rev, columns=rev + [i + retro for i in rev if has_retro and i in retro_cols],
@@ -594,17 +667,18 @@ def clean(
     groups = {name: list(items) for name, items in inst.subscales.items()}
     if inst.total is not None:
         groups[inst.total] = scored
-    blocks: list[tuple[pd.DataFrame, str]] = [(keyed, "")]
-    if has_retro:
-        blocks.append((keyed_retro, retro))
     na_scores: dict[str, int] = {}
-    for frame, suffix in blocks:
+    for blk, suffix in zip(blocks, ("", retro), strict=False):
+        answered_cells = ~np.isnan(blk.values)
+        filled = np.where(answered_cells, blk.values, 0.0)
+        where = {item: j for j, item in enumerate(blk.items)}
         # a block (the ratings or the retrospective ratings) left wholly empty is not
         # counted: its scores are missing because nothing was asked or answered
-        block_answered = frame.notna().any(axis=1).to_numpy()
+        block_answered = answered_cells.any(axis=1)
         for name in score_names:
-            block = frame.reindex(columns=groups[name]).to_numpy(dtype=float)
-            score = _mean_score(block, min_answered)
+            score = _group_score(filled, answered_cells,
+                                 [where[i] for i in groups[name] if i in where],
+                                 len(groups[name]), min_answered)
             scores[name + suffix] = score
             na_scores[name + suffix] = int((np.isnan(score) & block_answered & alive).sum())
     audit.add(
@@ -616,62 +690,81 @@ def clean(
     )
 
     # ---------------------------------------------------------------- waves
-    ids_alive = pd.Series(norm_id[alive])
-    waves_alive = pd.Series(wave_out[alive])
-    expected = waves_alive.nunique()
-    per_id = pd.DataFrame({"id": ids_alive, "wave": waves_alive}).groupby("id")["wave"].nunique()
-    unmatched_ids = set(per_id.index[per_id < expected])
-    unmatched = pd.Series(norm_id).isin(unmatched_ids).to_numpy() & alive
-    n_resp = len(per_id)
+    live_ids = id_code[alive]
+    live_waves = wave_code[alive]
+    seen_waves = np.unique(live_waves)
+    expected = len(seen_waves)
+    present = np.zeros((len(id_uniques), max(n_waves, 1)), dtype=bool)
+    present[live_ids, live_waves] = True
+    per_id = present.sum(axis=1)
+    unmatched_id = (per_id > 0) & (per_id < expected)
+    unmatched = alive & unmatched_id[np.maximum(id_code, 0)]
+    n_resp = int(np.count_nonzero(per_id))
+    wave_list = ", ".join(sorted(wave_names[w] for w in seen_waves))
     if rules.drop_unmatched:
         audit.add("waves", f"respondent not in all {expected} waves (dropped)",
                   rows_dropped=int(unmatched.sum()),
-                  details=f"{len(unmatched_ids)} of {n_resp} respondents unmatched; waves: "
-                  + ", ".join(sorted(map(str, waves_alive.unique()))))
+                  details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
+                  f"waves: {wave_list}")
         alive &= ~unmatched
         matched = np.ones(n_raw, dtype=bool)
     else:
         audit.add("waves", f"respondent not in all {expected} waves (flagged: matched = False)",
                   rows_flagged=int(unmatched.sum()),
-                  details=f"{len(unmatched_ids)} of {n_resp} respondents unmatched; waves: "
-                  + ", ".join(sorted(map(str, waves_alive.unique()))))
+                  details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
+                  f"waves: {wave_list}")
         matched = ~unmatched
     if has_retro and inst.total is not None:
-        no_retro = alive & np.isnan(scores[inst.total + retro]) & (wave_out == "post")
+        post = wave_code == wave_names.index("post") if "post" in wave_names else np.zeros_like(alive)
+        no_retro = alive & np.isnan(scores[inst.total + retro]) & post
         audit.add("waves", "post wave without a retrospective pre score (flagged)",
                   rows_flagged=int(no_retro.sum()), columns=[inst.total + retro])
 
     # ---------------------------------------------------------------- assemble
     idx = np.flatnonzero(alive)
-    out: dict[str, Any] = {
-        "respondent": hmac_ids(norm_series.iloc[idx].reset_index(drop=True), secret),
-        "wave": pd.Series(wave_out[idx], dtype="str"),
+    kept_ids = id_code[idx]
+    used = np.zeros(len(id_uniques), dtype=bool)
+    used[kept_ids] = True
+    used_ids = np.flatnonzero(used)
+    local = np.full(len(id_uniques), -1, dtype=np.int64)
+    local[used_ids] = np.arange(len(used_ids))
+    # each distinct kept id is hashed once; pseudonyms are gathered as Arrow strings
+    table = hmac_table([str(u) for u in id_uniques[used_ids]], secret)
+    front: dict[str, Any] = {
+        "respondent": pseudonym_series(table, local[kept_ids]),
+        "wave": _str_series(pa.array(wave_names or [""], type=pa.large_string())
+                            .take(pa.array(wave_code[idx]))),
     }
     context_names: list[str] = []
     reserved = {"respondent", "wave", "matched", *inst.items, *scores, *flags}
     reserved |= {i + retro for i in retro_cols}
     for name in keep:
         target = renames.get(name, name)
-        if target in reserved or target in out:
+        if target in reserved or target in front:
             raise CleaningError(
                 f"context column would be named {target!r}, which is taken", file=file,
                 column=name, hint="rename it with the column mapping",
             )
-        out[target] = raw[name].iloc[idx].reset_index(drop=True)
+        front[target] = raw[name].iloc[idx].reset_index(drop=True)
         context_names.append(target)
-    for item in inst.items:
-        out[item] = keyed[item].to_numpy()[idx]
-    for name in score_names:
-        out[name] = scores[name][idx]
+    # items and scores: one float block, filled column by column and wrapped without a copy
+    numeric: list[tuple[str, np.ndarray]] = [
+        (item, block.values[:, j]) for j, item in enumerate(block.items)
+    ]
+    numeric += [(name, scores[name]) for name in score_names]
     if has_retro:
-        for item in retro_cols:
-            out[item + retro] = keyed_retro[item].to_numpy()[idx]
-        for name in score_names:
-            out[name + retro] = scores[name + retro][idx]
+        numeric += [(item + retro, blocks[1].values[:, j])
+                    for j, item in enumerate(blocks[1].items)]
+        numeric += [(name + retro, scores[name + retro]) for name in score_names]
+    floats = np.empty((len(idx), len(numeric)), dtype=float, order="F")
+    for j, (_, column) in enumerate(numeric):
+        np.take(column, idx, out=floats[:, j])
+    data = pd.DataFrame(floats, columns=[name for name, _ in numeric], copy=False)
+    for pos, (name, column) in enumerate(front.items()):
+        data.insert(pos, name, column)
     for name, mask in flags.items():
-        out[name] = mask[idx]
-    out["matched"] = matched[idx]
-    data = pd.DataFrame(out)
+        data[name] = mask[idx]
+    data["matched"] = matched[idx]
 
     # a last guard: no kept context column may hold identifiers by content
     for name in context_names:
@@ -695,8 +788,8 @@ def clean(
         "instrument_source": getattr(inst, "source", None),
         "rows_raw": n_raw,
         "rows_kept": len(data),
-        "respondents": int(data["respondent"].nunique()),
-        "waves": sorted(map(str, data["wave"].unique())),
+        "respondents": len(used_ids),  # distinct ids kept = distinct pseudonyms
+        "waves": sorted(wave_names[w] for w in np.unique(wave_code[idx])),
         "respondent_column": respondent,
         "wave_column": wave,
         "columns": {**{v: k for k, v in now_cols.items()},

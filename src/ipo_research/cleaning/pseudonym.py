@@ -15,10 +15,12 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ipo_research.errors import PrivacyError
 
@@ -233,24 +235,86 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
     return out
 
 
-def hmac_ids(norm: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 (hex) of already normalised ids; each distinct id is hashed once."""
-    codes, uniques = pd.factorize(norm, use_na_sentinel=True)
-    # HMAC (RFC 2104) with the padded key's inner and outer hash states computed once:
-    # identical to hmac.new(key, msg, sha256) and about twice as fast for many short ids
+def respondent_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the normalised respondent ids.
+
+    Equal normalised ids (see :func:`normalise_id`) get equal codes, so later steps
+    (duplicates, wave matching) compare integers instead of strings.  Columns of one
+    dtype (numbers, text) are factorised first and only their distinct values are
+    normalised.
+
+    Parameters
+    ----------
+    ids
+        Raw respondent ids.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        ``int64`` code per row, ``-1`` where the id is missing or empty.
+    uniques : numpy.ndarray
+        The normalised ids (object array of ``str``), indexed by code.
+    """
+    if ids.dtype == object:
+        # mixed Python values (Excel, SPSS): normalise every value
+        codes, uniques = pd.factorize(normalise_ids(ids).to_numpy(), use_na_sentinel=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    raw_codes, raw_uniques = pd.factorize(ids, use_na_sentinel=True)
+    norm = normalise_ids(pd.Series(raw_uniques, dtype=ids.dtype))
+    codes, uniques = pd.factorize(norm.to_numpy(), use_na_sentinel=True)
+    lookup = np.append(codes, -1).astype(np.int64)
+    return lookup[raw_codes], np.asarray(uniques, dtype=object)
+
+
+def hmac_table(ids: Sequence[str], key: bytes) -> np.ndarray:
+    """HMAC-SHA256 (64 hex digits, as ``S64`` bytes) of each of ``ids``.
+
+    HMAC (RFC 2104) with the padded key's inner and outer hash states computed once:
+    identical to ``hmac.new(key, msg, sha256)`` and about twice as fast for many short ids.
+    """
     block = key if len(key) <= 64 else hashlib.sha256(key).digest()
     block = block.ljust(64, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in block)).copy
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
-    hashed = []
-    for u in uniques:
+    digests: list[bytes] = []
+    append = digests.append
+    for u in ids:
         ih = inner()
-        ih.update(str(u).encode("utf-8"))
+        ih.update(u.encode("utf-8"))
         oh = outer()
         oh.update(ih.digest())
-        hashed.append(oh.hexdigest())
-    mapped = np.array([*hashed, None], dtype=object)
-    return pd.Series(mapped[codes], index=norm.index, dtype="str")
+        append(oh.digest())
+    text = b"".join(digests).hex().encode("ascii")
+    return np.frombuffer(text, dtype="S64")
+
+
+def pseudonym_series(table: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """Pseudonyms (string dtype) of row ``codes`` into ``table`` (:func:`hmac_table`).
+
+    Built directly as an Arrow string array (no Python string per row); ``-1`` codes are
+    missing.
+    """
+    valid = codes >= 0
+    rows = np.take(table, codes[valid]) if not valid.all() else np.take(table, codes)
+    lengths = np.where(valid, 64, 0).astype(np.int64)
+    offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    bitmap = None
+    if not valid.all():
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(rows).view(np.uint8)) if len(rows) else pa.py_buffer(b"")
+    array = pa.LargeStringArray.from_buffers(
+        len(codes), pa.py_buffer(offsets), data, bitmap, int((~valid).sum())
+    )
+    return pd.Series(pd.array(array, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+
+
+def hmac_ids(norm: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 (hex) of already normalised ids; each distinct id is hashed once."""
+    codes, uniques = pd.factorize(norm, use_na_sentinel=True)
+    out = pseudonym_series(hmac_table([str(u) for u in uniques], key), codes)
+    out.index = norm.index
+    return out
 
 
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:

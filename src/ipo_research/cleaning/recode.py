@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ipo_research.errors import CleaningError
 from ipo_research.instruments.model import Instrument
@@ -116,32 +117,208 @@ def source_row(position: int, row_offset: int | None) -> int:
     return position + row_offset if row_offset is not None else position + 1
 
 
+def _lookup(
+    recoder: Recoder, uniques: Iterable[object]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse distinct answers; tables of value, class and form with a last "missing" entry."""
+    parsed = [recoder.parse(u) for u in uniques]
+    val = np.array([p[0] for p in parsed] + [np.nan], dtype=float)
+    cls = np.array([p[1] for p in parsed] + [_MISSING], dtype=np.int8)
+    form = np.array([p[2] for p in parsed] + [0], dtype=np.int8)
+    return val, cls, form
+
+
+def _arrow_strings(column: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow (large) string data behind a pandas string column, else ``None``."""
+    dtype = column.dtype
+    arrow_backed = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype)
+        and (pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype))
+    )
+    if not arrow_backed:
+        return None
+    data = pa.chunked_array(pa.array(column.array))
+    if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return None  # pragma: no cover - defensive: every pyarrow string dtype is one of both
+    return data
+
+
+def _single_bytes(data: pa.ChunkedArray) -> np.ndarray:
+    """Byte value of every one-byte (hence ASCII) answer, ``-1`` for any other cell.
+
+    Read straight from the Arrow offsets and data buffers, so the common answers ``"1"`` ...
+    ``"9"`` of a million-row column need no hashing.
+    """
+    out = np.full(len(data), -1, dtype=np.int16)
+    pos = 0
+    for chunk in data.chunks:
+        size = len(chunk)
+        if size == 0:
+            continue
+        buffers = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=width, count=chunk.offset + size + 1)
+        offsets = offsets[chunk.offset :]
+        if buffers[2] is None or len(buffers[2]) == 0:
+            pos += size
+            continue
+        raw = np.frombuffer(buffers[2], dtype=np.uint8)
+        first = raw[np.minimum(offsets[:-1], len(raw) - 1)]
+        one = np.diff(offsets) == 1
+        if chunk.null_count:
+            one &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        out[pos : pos + size] = np.where(one, first.astype(np.int16), np.int16(-1))
+        pos += size
+    return out
+
+
+def _recode_into(
+    column: pd.Series, recoder: Recoder, values: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, int, int]:
+    """Recode ``column`` into the preallocated ``values`` and ``classes``.
+
+    Returns the number of cells per class (in :data:`CLASSES` order), of labels and of
+    decimal commas.
+    """
+    inst = recoder.inst
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        numbers = column.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(numbers)
+        valid = (numbers >= inst.scale_min) & (numbers <= inst.scale_max) & (np.mod(numbers, 1) == 0)
+        classes[:] = _OK
+        classes[missing] = _MISSING
+        classes[~missing & ~valid] = _RANGE
+        np.copyto(values, np.where(valid, numbers, np.nan))
+        return np.bincount(classes, minlength=len(CLASSES)), 0, 0
+    strings = _arrow_strings(column)
+    if strings is not None:
+        # one-byte answers ("1" ... "5") straight from the buffers; only the other cells
+        # (labels, "4,0", empty cells, text) are factorised
+        byte = _single_bytes(strings)
+        per_byte = np.bincount(byte + 1, minlength=257)  # [0]: other answers
+        seen = np.flatnonzero(per_byte[1:])
+        val, cls, form = _lookup(recoder, [chr(b) for b in seen])
+        per_code = per_byte[1:][seen]
+        table = np.full(257, len(seen), dtype=np.intp)  # byte -1 (another answer): index 256
+        table[seen] = np.arange(len(seen))
+        codes = table[byte]
+        if per_byte[0]:
+            rest = np.flatnonzero(byte < 0)
+            rest_codes, rest_uniques = pd.factorize(column.iloc[rest], use_na_sentinel=True)
+            rest_val, rest_cls, rest_form = _lookup(recoder, rest_uniques)
+            rest_codes = np.where(rest_codes < 0, len(rest_uniques), rest_codes)
+            codes[rest] = rest_codes + len(seen) + 1
+            val, cls, form = (np.concatenate(pair) for pair in
+                              ((val, rest_val), (cls, rest_cls), (form, rest_form)))
+            per_code = np.concatenate(
+                [per_code, [0], np.bincount(rest_codes, minlength=len(rest_val))]
+            )
+        else:
+            per_code = np.append(per_code, 0)
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        val, cls, form = _lookup(recoder, uniques)
+        codes = np.where(codes < 0, len(uniques), codes)
+        per_code = np.bincount(codes, minlength=len(val))
+    np.take(val, codes, out=values)
+    np.take(cls, codes, out=classes)
+    per_class = np.bincount(cls, weights=per_code, minlength=len(CLASSES)).astype(np.int64)
+    forms = np.bincount(form, weights=per_code, minlength=3).astype(np.int64)
+    return per_class, int(forms[1]), int(forms[2])
+
+
 def recode_column(column: pd.Series, recoder: Recoder) -> RecodedColumn:
     """Recode one column of answers (vectorised over its distinct values)."""
-    inst = recoder.inst
     n = len(column)
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        values = column.to_numpy(dtype=float, na_value=np.nan)
-        classes = np.full(n, _OK, dtype=np.int8)
-        missing = np.isnan(values)
-        valid = (values >= inst.scale_min) & (values <= inst.scale_max) & (np.mod(values, 1) == 0)
-        classes[missing] = _MISSING
-        bad = ~missing & ~valid
-        classes[bad] = _RANGE
-        values = np.where(valid, values, np.nan)
-        return RecodedColumn(values, classes, 0, 0)
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    parsed = [recoder.parse(u) for u in uniques]
-    lookup_val = np.array([p[0] for p in parsed] + [np.nan], dtype=float)
-    lookup_cls = np.array([p[1] for p in parsed] + [_MISSING], dtype=np.int8)
-    lookup_form = np.array([p[2] for p in parsed] + [0], dtype=np.int8)
-    forms = np.bincount(lookup_form[codes], minlength=3)
-    return RecodedColumn(
-        values=lookup_val[codes],
-        classes=lookup_cls[codes],
-        labels=int(forms[1]),
-        commas=int(forms[2]),
-    )
+    values = np.empty(n, dtype=float)
+    classes = np.empty(n, dtype=np.int8)
+    _, labels, commas = _recode_into(column, recoder, values, classes)
+    return RecodedColumn(values=values, classes=classes, labels=labels, commas=commas)
+
+
+@dataclass
+class RecodedBlock:
+    """Recoded item columns as 2-D arrays (rows x items, column-major).
+
+    Attributes
+    ----------
+    items
+        Item names, in column order.
+    values
+        Scale points (float, missing as NaN).
+    classes
+        Class code (index into :data:`CLASSES`) of every cell.
+    counts
+        Cells per item and class, shape ``(items, classes)``.
+    labels, commas
+        Per item: cells given as a label, numbers written with a decimal comma.
+    """
+
+    items: list[str]
+    values: np.ndarray
+    classes: np.ndarray
+    counts: np.ndarray
+    labels: np.ndarray
+    commas: np.ndarray
+
+    def count(self, cls: str) -> np.ndarray:
+        """Cells of answer class ``cls`` per item."""
+        return self.counts[:, CLASSES.index(cls)]
+
+
+def recode_block(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str],
+    inst: Instrument,
+    *,
+    na_values: Iterable[str] = (),
+    strict: bool = False,
+    file: str | None = None,
+    row_offset: int | None = None,
+) -> RecodedBlock:
+    """Recode the item columns of a raw export into one 2-D block.
+
+    Parameters are those of :func:`recode_items`.
+
+    Returns
+    -------
+    RecodedBlock
+        Values and answer classes of every cell, with counts per item for the audit.
+
+    Raises
+    ------
+    CleaningError
+        In strict mode, text that is neither a number nor a label.
+    """
+    items = list(columns)
+    n = len(frame)
+    values = np.empty((n, len(items)), dtype=float, order="F")
+    classes = np.empty((n, len(items)), dtype=np.int8, order="F")
+    counts = np.zeros((len(items), len(CLASSES)), dtype=np.int64)
+    labels = np.zeros(len(items), dtype=np.int64)
+    commas = np.zeros(len(items), dtype=np.int64)
+    recoders: dict[str, Recoder] = {}
+    for j, (item, raw_name) in enumerate(columns.items()):
+        base = item if item in inst.item_labels else ""
+        if base not in recoders:
+            recoders[base] = Recoder(inst, base or None, tuple(na_values))
+        recoder = recoders[base]
+        counts[j], labels[j], commas[j] = _recode_into(
+            frame[raw_name], recoder, values[:, j], classes[:, j]
+        )
+        if strict and counts[j, _TEXT]:
+            pos = int(np.flatnonzero(classes[:, j] == _TEXT)[0])
+            raise CleaningError(
+                "answer is neither a number nor a label of the scale",
+                file=file,
+                row=source_row(pos, row_offset),
+                column=raw_name,
+                hint=(
+                    f"use {recoder.inst.scale_min}-{recoder.inst.scale_max} or a label of "
+                    f"{recoder.inst.name}, or clean without strict mode to count such answers"
+                ),
+            )
+    return RecodedBlock(items, values, classes, counts, labels, commas)
 
 
 def recode_items(
@@ -185,29 +362,12 @@ def recode_items(
     CleaningError
         In strict mode, text that is neither a number nor a label.
     """
-    values: dict[str, np.ndarray] = {}
-    recoded: dict[str, RecodedColumn] = {}
-    recoders: dict[str, Recoder] = {}
-    for item, raw_name in columns.items():
-        base = item if item in inst.item_labels else ""
-        if base not in recoders:
-            recoders[base] = Recoder(inst, base or None, tuple(na_values))
-        recoder = recoders[base]
-        rec = recode_column(frame[raw_name], recoder)
-        if strict:
-            bad = np.flatnonzero(rec.classes == _TEXT)
-            if bad.size:
-                pos = int(bad[0])
-                raise CleaningError(
-                    "answer is neither a number nor a label of the scale",
-                    file=file,
-                    row=source_row(pos, row_offset),
-                    column=raw_name,
-                    hint=(
-                        f"use {recoder.inst.scale_min}-{recoder.inst.scale_max} or a label of "
-                        f"{recoder.inst.name}, or clean without strict mode to count such answers"
-                    ),
-                )
-        values[item] = rec.values
-        recoded[item] = rec
-    return pd.DataFrame(values, index=frame.index), recoded
+    block = recode_block(frame, columns, inst, na_values=na_values, strict=strict, file=file,
+                         row_offset=row_offset)
+    recoded = {
+        item: RecodedColumn(block.values[:, j], block.classes[:, j], int(block.labels[j]),
+                            int(block.commas[j]))
+        for j, item in enumerate(block.items)
+    }
+    values = pd.DataFrame(block.values, index=frame.index, columns=block.items)
+    return values, recoded
