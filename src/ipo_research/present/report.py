@@ -170,7 +170,9 @@ def record(**values: Any) -> None:
 
     Examples
     --------
-    >>> record(n=212, d_z=0.52)  # in a notebook: an output only tests can see
+    In a notebook cell (an output that only tests and audits read)::
+
+        record(n=212, d_z=0.52)
     """
     if not values:
         raise PresentationError("record() needs at least one name=value",
