@@ -858,6 +858,8 @@ def _format_cell(col: _Col, name: str, row: pd.Series, lang: Lang, decimals: int
         number = _as_float(value, name)
         if number == round(number):
             return fmt_int(number, lang=lang)
+        # a rank sum with ties (V = 21084.5): same thousands grouping as the integers
+        return fmt_num(number, decimals, lang=lang, stat=col.stat, thousands=abs(number) >= 1000)
     return fmt_num(value, decimals, lang=lang, stat=col.stat)
 
 
