@@ -114,8 +114,8 @@ def test_likert_bars_errors(answers: pd.DataFrame) -> None:
 def test_likert_all_small_gives_message(answers: pd.DataFrame) -> None:
     fig = likert_bars(answers.head(6), ["q1", "q2"])
     assert not fig.axes[0].containers
-    assert fig.axes[0].texts[0].get_text() == "Niet getoond: minder dan 10 respondenten (n = 6)."
-    assert alt_text(fig) == "Niet getoond: minder dan 10 respondenten (n = 6)."
+    assert fig.axes[0].texts[0].get_text() == "Niet getoond: minder dan 10 respondenten."
+    assert alt_text(fig) == "Niet getoond: minder dan 10 respondenten."
 
 
 def test_slope_plot(rng: np.random.Generator) -> None:
@@ -145,7 +145,7 @@ def test_slope_plot_small_group_and_errors(rng: np.random.Generator) -> None:
     data = pd.DataFrame({"voor": rng.normal(size=8), "na": rng.normal(size=8)})
     fig = slope_plot(data, "voor", "na", lang="en")
     assert not fig.axes[0].collections
-    assert alt_text(fig) == "Not shown: fewer than 10 respondents (n = 8)."
+    assert alt_text(fig) == "Not shown: fewer than 10 respondents."
     assert slope_plot(data, "voor", "na", min_n=5).axes[0].collections
     with pytest.raises(PresentationError, match=r"column 'post' not found"):
         slope_plot(data, "voor", "post")

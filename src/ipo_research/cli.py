@@ -9,6 +9,7 @@ and bad arguments end the program with exit code 2 and one line on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,9 @@ from ipo_research import __version__
 from ipo_research.errors import IpoError
 
 Runner = Callable[[argparse.Namespace], int]
+
+#: Set this environment variable (to anything) to see the traceback of an unexpected error.
+DEBUG_ENV = "IPO_RESEARCH_DEBUG"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -198,15 +202,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _input_named(args: argparse.Namespace) -> str:
+    """The file or name the subcommand was given, for a message about an unexpected error."""
+    for name in ("project", "plan", "name", "key_file", "out"):
+        value = getattr(args, name, None)
+        if value is not None:
+            return str(value)
+    return "the input"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Every error ends the program with exit code 2 and one line on stderr (what, where,
+    ``Fix:``).  An unexpected exception (input that slipped past validation) gets the same
+    one line; set ``$IPO_RESEARCH_DEBUG`` to see its traceback instead.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the subcommand whose --help lists the valid options
+        prog = " ".join([parser.prog, args.command, getattr(args, "reports_command", None) or ""])
+        parser.exit(2, f"{prog.strip()}: error: unrecognized arguments: {' '.join(extra)}. "
+                       f"Fix: see '{prog.strip()} --help'.\n")
     run: Runner = args.run
     try:
         return run(args)
     except IpoError as err:
-        print(f"ipo-research {args.command}: error: {err}", file=sys.stderr)
+        message = _one_line(str(err))
+        if "Fix:" not in message:
+            message += f". Fix: correct what is named above (see 'ipo-research {args.command} --help')"
+        print(f"ipo-research {args.command}: error: {message}", file=sys.stderr)
         return 2
     except OSError as err:  # a file system problem outside the toolkit's own checks
         where = f" ({err.filename})" if err.filename else ""
@@ -216,6 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ipo-research: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # ill-typed input that slipped past validation: never a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"ipo-research {args.command}: error: unexpected {type(err).__name__} "
+              f"({_one_line(str(err))}) while processing {_input_named(args)}. Fix: check the "
+              "structure and types in that file (mappings, lists, numbers) against its "
+              f"documentation; if it is right, report a bug (set {DEBUG_ENV}=1 for the traceback)",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

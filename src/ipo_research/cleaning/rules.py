@@ -193,8 +193,11 @@ class CleaningRules:
                 )
         try:
             return cls(**dict(options))
-        except TypeError as err:  # pragma: no cover - all keys are checked above
-            raise CleaningError(str(err), file=where) from err
+        except (TypeError, ValueError) as err:  # a value of the wrong type (text for a number)
+            raise CleaningError(f"a cleaning rule has a value of the wrong type: {err}", file=where,
+                                context={"key": "rules"}, hint="give numbers for fractions, "
+                                "seconds and counts, lists for keep/identifiers/na_values, a "
+                                "mapping for waves") from err
 
     def as_dict(self) -> dict[str, Any]:
         """Return the options as plain JSON-serialisable values (for the audit JSON)."""

@@ -136,7 +136,8 @@ def _integer(value: Any, source: str, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or (
         isinstance(value, float) and not value.is_integer()
     ):
-        raise _fail(f"'{key}' must be a whole number, got {value!r}", source, key)
+        raise _fail(f"'{key}' must be a whole number, got {value!r}", source, key,
+                    "write a number without quotes, e.g. 'scale: {min: 1, max: 5}'")
     return int(value)
 
 

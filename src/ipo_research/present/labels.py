@@ -152,8 +152,8 @@ TEXT: Mapping[str, Mapping[Lang, str]] = {
         "a total.",
     },
     "suppressed_figure": {
-        "nl": "Niet getoond: minder dan {min_n} respondenten (n = {n}).",
-        "en": "Not shown: fewer than {min_n} respondents (n = {n}).",
+        "nl": "Niet getoond: minder dan {min_n} respondenten.",
+        "en": "Not shown: fewer than {min_n} respondents.",
     },
     "suppressed_figure_short": {
         "nl": "niet getoond (n < {min_n})",

@@ -30,6 +30,7 @@ def run_on_dask(jobs: Sequence[Job], address: str) -> Iterator[Outcome]:
     ReportError
         When the scheduler cannot be reached.
     """
+    import papermill  # noqa: F401  # first: its entry point imports our engine module
     from distributed import Client, as_completed
 
     from ipo_research.reports.build import run_job

@@ -361,7 +361,8 @@ def validate_reports(
         params, found = validate_parameters(report, specs, values)
         if found and first is None:
             bad = next((n for n in values if n not in specs), None) or next(
-                (n for n in specs if n not in values or specs[n].problem(values[n])), "")
+                (n for n in specs if n not in values and specs[n].required), None) or next(
+                (n for n in specs if n in values and specs[n].problem(values[n])), "")
             first = (report, bad)
         problems.extend(found)
         complete.append(params)

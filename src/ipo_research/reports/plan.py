@@ -431,7 +431,6 @@ def load_plan(path: str | Path) -> Plan:
                 pending.append((str(tname), str(entry["output"]),
                                 {"title": entry.get("title")}, values))
 
-    memo.save()
     complete = _validate_named(pending, templates, where)
 
     reports: list[ReportSpec] = []
@@ -459,6 +458,7 @@ def load_plan(path: str | Path) -> Plan:
             lang=str(params.get("lang", lang)),
         ))
 
+    memo.save()  # only for a valid plan: a refused plan writes nothing
     return Plan(
         file=file, root=root,
         output_dir=root / str(data.get("output_dir", "reports")),
