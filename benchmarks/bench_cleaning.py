@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -116,11 +117,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "ratio": round(ratio, 2), "bar": BAR, "passes": ratio <= BAR,
         "rows_kept": kept, "rows_dropped": dropped, "repeat": args.repeat,
         "python": platform.python_version(), "pandas": pd.__version__,
+        # the machine is shared: its load says how far the figures can be compared
+        "cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(f"{args.rows:,} rows x {N_ITEMS} items, {size_mb:.0f} MB CSV (best of {args.repeat})")
     print(f"{'pandas.read_csv':<28}{min(bare):>8.2f} s")
     print(f"{'read_survey':<28}{min(read_only):>8.2f} s")
     print(f"{'read_survey + clean':<28}{min(ours):>8.2f} s   ratio {ratio:.2f} (bar {BAR:.0f}x)")
+    print(f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     return result

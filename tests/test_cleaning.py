@@ -379,3 +379,93 @@ def test_schema_refuses_out_of_scale_and_bad_pseudonyms(inst: Instrument) -> Non
         validate(good.assign(wave="later"), schema)
     with pytest.raises(SchemaError, match="Naam"):
         validate(good.assign(Naam="Jan"), schema)
+
+
+# --------------------------------------------------------------------------- fast paths
+def _parsed_one_by_one(col: pd.Series, recoder: Recoder) -> tuple[np.ndarray, np.ndarray, int]:
+    parsed = [recoder.parse(v) if not pd.isna(v) else (np.nan, 1, 0) for v in col.tolist()]
+    return (np.array([p[0] for p in parsed], dtype=float),
+            np.array([p[1] for p in parsed], dtype=np.int8), sum(p[2] == 1 for p in parsed))
+
+
+@pytest.mark.parametrize("digit_labels", [False, True])
+def test_recode_arrow_fast_path_equals_parsing_each_answer(inst: Instrument,
+                                                          digit_labels: bool) -> None:
+    if digit_labels:  # a digit that is a label must be counted as a label: no fast path
+        inst = Instrument("DIG", ITEMS, 1, 3, labels={"nl": ("1", "midden", "3")})
+    pool = np.array(["1", "2", "3", "4", "5", "6", "0", "9", " ", "", "x", "4,0", " 3 ",
+                     "Mee eens", "mee  EENS", "n.v.t.", "10", "midden", "é", None], dtype=object)
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 300):
+        col = pd.Series(rng.choice(pool, size), dtype="str")
+        # Arrow chunks that start at an offset inside their buffers
+        col = pd.concat([col, col.iloc[::-1]]).iloc[size // 3 :].reset_index(drop=True)
+        rec = recode_column(col, Recoder(inst))
+        values, classes, labels = _parsed_one_by_one(col, Recoder(inst))
+        np.testing.assert_array_equal(rec.values, values)
+        np.testing.assert_array_equal(rec.classes, classes)
+        assert rec.labels == labels
+
+
+def test_duplicate_losers_equal_sorting_rule() -> None:
+    from ipo_research.cleaning.core import _duplicate_losers
+
+    rng = np.random.default_rng(4)
+    n = 400
+    pair = rng.integers(0, 60, n)
+    stamps = rng.integers(0, 5, n).astype(np.int64)
+    stamps[rng.random(n) < 0.2] = np.iinfo(np.int64).min  # missing times
+    complete = rng.random(n) < 0.7
+    rows = np.flatnonzero(rng.random(n) < 0.9)
+    for first in (False, True):
+        for comp in (complete, None):
+            got = _duplicate_losers(rows, pair, stamps, comp, first=first, n_rows=n)
+            frame = pd.DataFrame({"pair": pair, "complete": True if comp is None else comp,
+                                  "stamp": stamps, "pos": np.arange(n)}).iloc[rows]
+            order = frame.sort_values(["complete", "stamp", "pos"],
+                                      ascending=[False, first, first], kind="stable")
+            want = np.zeros(n, dtype=bool)
+            want[order.index[order.duplicated(["pair"], keep="first")]] = True
+            np.testing.assert_array_equal(got, want)
+
+
+def test_submission_times_equal_pandas_formats() -> None:
+    from ipo_research.cleaning.core import _TIME_FORMATS, _parse_timestamp
+
+    values = pd.Series(["01-09-2023 10:00", "1-9-2023 10:00", "31-02-2024 10:00",
+                        "2023-09-01 10:00:00", "29-02-2024 23:59", " 01-09-2023 10:00",
+                        "01-09-2023 10:00:30", "x", None, "", "05/09/2023 10:00",
+                        "2024-01-01 00:00", "01-09-2023  10:00"] * 2, dtype="str")
+    stamps = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in _TIME_FORMATS:
+        todo = stamps.isna()
+        stamps[todo] = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+    todo = stamps.isna() & values.notna()
+    stamps[todo] = pd.to_datetime(values[todo], dayfirst=True, format="mixed", errors="coerce")
+    want = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
+    want[stamps.isna().to_numpy()] = np.iinfo(np.int64).min
+    np.testing.assert_array_equal(_parse_timestamp(values), want)
+    assert (want[:2] > np.iinfo(np.int64).min).all()  # both spellings of the first format
+
+
+def test_schema_fast_proofs_and_full_checks(inst: Instrument) -> None:
+    from ipo_research.cleaning.schema import _hex64_all, _rows_unique, build_schema, validate
+
+    good = pd.DataFrame({"respondent": pd.Series(["a" * 64, "b" * 64], dtype="str"),
+                         "wave": pd.Series(["pre", "pre"], dtype="str"), "q1": [1.0, 2.0],
+                         "q2": [5.0, 5.0], "q3": [np.nan, 1.0], "q4": [3.0, 3.0],
+                         "A": [3.0, 3.0], "B": [3.0, 2.0], "total": [3.0, 2.5],
+                         "matched": [True, True]})
+    assert _hex64_all(good["respondent"]) and _rows_unique(good, ["respondent", "wave"])
+    upper = good.assign(respondent=pd.Series(["A" * 64, "b" * 64], dtype="str"))
+    assert not _hex64_all(upper["respondent"])
+    twice = good.assign(respondent=pd.Series(["a" * 64] * 2, dtype="str"))
+    assert not _rows_unique(twice, ["respondent", "wave"])
+    assert _rows_unique(twice.assign(wave=pd.Series(["pre", "post"], dtype="str")),
+                        ["respondent", "wave"])
+    schema = build_schema(inst, waves=["pre", "post"])
+    validate(good, schema)
+    with pytest.raises(SchemaError, match="respondent str_matches"):
+        validate(upper, schema)
+    with pytest.raises(SchemaError, match="respondent multiple_fields_uniqueness"):
+        validate(twice, schema)

@@ -8,6 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,3 +107,34 @@ def test_vectorised_pseudonyms_equal_hmac_new(hmac_key: bytes) -> None:
         assert got[0] == expected[0] and got[2] == expected[1] and pd.isna(got[1])
         text = pseudonymise(pd.Series([" 12 34567 ", "1234567.0", ""]), key)
         assert text[0] == text[1] == expected[0] and pd.isna(text[2])
+
+
+# --------------------------------------------------------------------------- fast paths
+def test_respondent_codes_follow_normalised_ids() -> None:
+    from ipo_research.cleaning.pseudonym import respondent_codes
+
+    text = pd.Series([" 12 34567 ", "1234567.0", "", None, "AB1", "ab1"], dtype="str")
+    codes, uniques = respondent_codes(text)
+    assert codes.tolist() == [0, 0, -1, -1, 1, 1]
+    assert uniques.tolist() == ["1234567", "ab1"]
+    ints = pd.Series([7654321, 1234567, 7654321])
+    codes, uniques = respondent_codes(ints)
+    assert [uniques[c] for c in codes] == ["7654321", "1234567", "7654321"]
+    mixed = pd.Series([1234567, "1234567", 1234567.0, None, " X"], dtype=object)
+    codes, uniques = respondent_codes(mixed)
+    assert codes.tolist() == [0, 0, 0, -1, 1] and uniques.tolist() == ["1234567", "x"]
+
+
+def test_hmac_table_and_arrow_pseudonyms_equal_hmac_new(hmac_key: bytes) -> None:
+    from ipo_research.cleaning.pseudonym import hmac_table, pseudonym_series
+
+    ids = ["1234567", "é-naïve", "x" * 200]
+    for key in (hmac_key, b"L" * 100):
+        table = hmac_table(ids, key)
+        expected = [hmac.new(key, s.encode(), hashlib.sha256).hexdigest() for s in ids]
+        assert [t.decode() for t in table] == expected
+        series = pseudonym_series(table, np.array([2, -1, 0, 0]))
+        assert str(series.dtype) == "str"
+        assert series[0] == expected[2] and series[2] == series[3] == expected[0]
+        assert pd.isna(series[1])
+    assert pseudonym_series(hmac_table([], hmac_key), np.array([], dtype=np.int64)).empty

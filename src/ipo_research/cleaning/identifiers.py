@@ -100,10 +100,11 @@ def identifier_by_content(values: pd.Series) -> str | None:
     the non-empty values match), and for free text or names (nearly every value distinct
     and containing letters).
     """
-    data = values.dropna()
-    if len(data) > SAMPLE:
+    present = np.flatnonzero(values.notna().to_numpy())
+    if len(present) > SAMPLE:
         # an evenly spaced sample: shares of patterns are estimated, not counted
-        data = data.iloc[np.linspace(0, len(data) - 1, SAMPLE).astype(int)]
+        present = present[np.linspace(0, len(present) - 1, SAMPLE).astype(int)]
+    data = values.iloc[present]
     if data.empty:
         return None
     if pd.api.types.is_bool_dtype(data):

@@ -261,6 +261,9 @@ def respondent_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return codes.astype(np.int64), np.asarray(uniques, dtype=object)
     raw_codes, raw_uniques = pd.factorize(ids, use_na_sentinel=True)
     norm = normalise_ids(pd.Series(raw_uniques, dtype=ids.dtype))
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        # distinct integers have distinct decimal texts: the codes stay as they are
+        return raw_codes.astype(np.int64), norm.to_numpy()
     codes, uniques = pd.factorize(norm.to_numpy(), use_na_sentinel=True)
     lookup = np.append(codes, -1).astype(np.int64)
     return lookup[raw_codes], np.asarray(uniques, dtype=object)

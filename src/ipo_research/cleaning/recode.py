@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ipo_research.errors import CleaningError
 from ipo_research.instruments.model import Instrument
@@ -62,6 +63,12 @@ class Recoder:
     def __post_init__(self) -> None:
         self._labels = label_map(self.inst, self.item)
         self._na = frozenset(_norm(v) for v in (*self.inst.na_labels, *self.na_values))
+
+    @property
+    def plain_digits(self) -> bool:
+        """Whether a one-digit answer is always just its number (no label or N/A value is
+        a digit), so that digits can be recoded without :meth:`parse`."""
+        return not any(str(d) in self._labels or str(d) in self._na for d in range(10))
 
     def parse(self, value: object) -> tuple[float, int, int]:
         """Return ``(number, class code, form)`` for one distinct answer.
@@ -143,31 +150,35 @@ def _arrow_strings(column: pd.Series) -> pa.ChunkedArray | None:
     return data
 
 
-def _single_bytes(data: pa.ChunkedArray) -> np.ndarray:
-    """Byte value of every one-byte (hence ASCII) answer, ``-1`` for any other cell.
+def _single_digits(data: pa.ChunkedArray, lo: int, hi: int) -> np.ndarray:
+    """Digit of every answer that is one digit from ``lo`` to ``hi``, else 255.
 
-    Read straight from the Arrow offsets and data buffers, so the common answers ``"1"`` ...
-    ``"9"`` of a million-row column need no hashing.
+    Read straight from the Arrow offsets and data buffers, so the common answers ``"1"``
+    ... ``"5"`` of a million-row column need neither hashing nor a Python object.
     """
-    out = np.full(len(data), -1, dtype=np.int16)
+    out = np.full(len(data), 255, dtype=np.uint8)
     pos = 0
     for chunk in data.chunks:
         size = len(chunk)
-        if size == 0:
-            continue
         buffers = chunk.buffers()
+        if size == 0 or buffers[2] is None or len(buffers[2]) == 0:
+            pos += size
+            continue
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(buffers[1], dtype=width, count=chunk.offset + size + 1)
         offsets = offsets[chunk.offset :]
-        if buffers[2] is None or len(buffers[2]) == 0:
-            pos += size
-            continue
         raw = np.frombuffer(buffers[2], dtype=np.uint8)
-        first = raw[np.minimum(offsets[:-1], len(raw) - 1)]
-        one = np.diff(offsets) == 1
+        starts = offsets[:-1]
+        if starts[-1] >= len(raw):  # trailing empty strings point past the data
+            starts = np.minimum(starts, len(raw) - 1)
+        digit = raw[starts] - np.uint8(48)  # wraps around below "0"
+        ok = (np.diff(offsets) == 1) & (digit >= lo) & (digit <= hi)
         if chunk.null_count:
-            one &= chunk.is_valid().to_numpy(zero_copy_only=False)
-        out[pos : pos + size] = np.where(one, first.astype(np.int16), np.int16(-1))
+            bits = np.frombuffer(buffers[0], dtype=np.uint8)
+            ok &= np.unpackbits(bits, count=chunk.offset + size, bitorder="little")[
+                chunk.offset :
+            ].view(bool)
+        np.copyto(out[pos : pos + size], digit, where=ok)
         pos += size
     return out
 
@@ -191,37 +202,35 @@ def _recode_into(
         np.copyto(values, np.where(valid, numbers, np.nan))
         return np.bincount(classes, minlength=len(CLASSES)), 0, 0
     strings = _arrow_strings(column)
-    if strings is not None:
-        # one-byte answers ("1" ... "5") straight from the buffers; only the other cells
-        # (labels, "4,0", empty cells, text) are factorised
-        byte = _single_bytes(strings)
-        per_byte = np.bincount(byte + 1, minlength=257)  # [0]: other answers
-        seen = np.flatnonzero(per_byte[1:])
-        val, cls, form = _lookup(recoder, [chr(b) for b in seen])
-        per_code = per_byte[1:][seen]
-        table = np.full(257, len(seen), dtype=np.intp)  # byte -1 (another answer): index 256
-        table[seen] = np.arange(len(seen))
-        codes = table[byte]
-        if per_byte[0]:
-            rest = np.flatnonzero(byte < 0)
-            rest_codes, rest_uniques = pd.factorize(column.iloc[rest], use_na_sentinel=True)
-            rest_val, rest_cls, rest_form = _lookup(recoder, rest_uniques)
-            rest_codes = np.where(rest_codes < 0, len(rest_uniques), rest_codes)
-            codes[rest] = rest_codes + len(seen) + 1
-            val, cls, form = (np.concatenate(pair) for pair in
-                              ((val, rest_val), (cls, rest_cls), (form, rest_form)))
-            per_code = np.concatenate(
-                [per_code, [0], np.bincount(rest_codes, minlength=len(rest_val))]
-            )
-        else:
-            per_code = np.append(per_code, 0)
-    else:
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        val, cls, form = _lookup(recoder, uniques)
-        codes = np.where(codes < 0, len(uniques), codes)
-        per_code = np.bincount(codes, minlength=len(val))
-    np.take(val, codes, out=values)
-    np.take(cls, codes, out=classes)
+    lo, hi = max(int(inst.scale_min), 0), min(int(inst.scale_max), 9)
+    if strings is not None and recoder.plain_digits and lo <= hi:
+        # answers that are one digit of the scale ("1" ... "5") straight from the buffers;
+        # only the other cells (labels, "4,0", "6", empty cells, text) are
+        # dictionary-encoded and parsed
+        digits = _single_digits(strings, lo, hi)
+        np.copyto(values, digits, casting="unsafe")
+        classes[:] = _OK
+        rest = np.flatnonzero(digits == 255)
+        per_class = np.zeros(len(CLASSES), dtype=np.int64)
+        per_class[_OK] = len(digits) - len(rest)
+        if not rest.size:
+            return per_class, 0, 0
+        encoded = strings.take(pa.array(rest)).combine_chunks().dictionary_encode()
+        rest_uniques = encoded.dictionary.to_pylist()
+        rest_codes = pc.fill_null(encoded.indices, len(rest_uniques)).to_numpy()
+        val, cls, form = _lookup(recoder, rest_uniques)
+        values[rest] = val[rest_codes]
+        classes[rest] = cls[rest_codes]
+        per_code = np.bincount(rest_codes, minlength=len(val))
+        per_class += np.bincount(cls, weights=per_code, minlength=len(CLASSES)).astype(np.int64)
+        forms = np.bincount(form, weights=per_code, minlength=3).astype(np.int64)
+        return per_class, int(forms[1]), int(forms[2])
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    val, cls, form = _lookup(recoder, uniques)
+    codes = np.where(codes < 0, len(uniques), codes)
+    per_code = np.bincount(codes, minlength=len(val))
+    np.take(val, codes, out=values, mode="clip")
+    np.take(cls, codes, out=classes, mode="clip")
     per_class = np.bincount(cls, weights=per_code, minlength=len(CLASSES)).astype(np.int64)
     forms = np.bincount(form, weights=per_code, minlength=3).astype(np.int64)
     return per_class, int(forms[1]), int(forms[2])

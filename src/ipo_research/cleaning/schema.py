@@ -8,6 +8,7 @@ respondent and wave.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 import numpy as np
@@ -126,22 +127,91 @@ def _hex64_all(values: pd.Series) -> bool:
     return True
 
 
-def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
-    """The schema minus the pseudonym pattern check when a faster test proves it passes.
+def _fixed_width_words(values: pd.Series, width: int) -> np.ndarray | None:
+    """The bytes of a string column whose values all have ``width`` bytes, as ``uint64``
+    words (one row per value), or ``None``."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or width % 8:
+        return None
+    data = pa_arrow.chunked_array(pa_arrow.array(values.array))
+    if len(data) == 0:
+        return np.zeros((0, width // 8), dtype=np.uint64)
+    if data.null_count or not pa_arrow.types.is_large_string(data.type):
+        return None
+    chunk = data.combine_chunks()
+    buffers = chunk.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
+    offsets = offsets[chunk.offset :]
+    if not (np.diff(offsets) == width).all() or offsets[0] % 8:
+        return None
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return raw.view(np.uint64).reshape(len(chunk), width // 8)
 
-    The pattern check runs a regular expression on every row, which costs most of the
-    validation of a million rows; the vectorised :func:`_hex64_all` decides the same.
-    When it cannot prove the check passes, the full schema runs and reports the failures
-    as always.
+
+def _string_signature(values: pd.Series) -> np.ndarray | None:
+    """Length, first and last byte of every value of a string column without missing
+    values (equal strings have equal signatures), as ``uint64``; else ``None``."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    data = pa_arrow.chunked_array(pa_arrow.array(values.array))
+    if data.null_count or not pa_arrow.types.is_large_string(data.type) or len(data) == 0:
+        return None
+    chunk = data.combine_chunks()
+    buffers = chunk.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
+    offsets = offsets[chunk.offset :]
+    lengths = np.diff(offsets)
+    if buffers[2] is None or len(buffers[2]) == 0 or not (lengths > 0).all():
+        return None
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)
+    first = raw[offsets[:-1]].astype(np.uint64)
+    last = raw[offsets[1:] - 1].astype(np.uint64)
+    return ((lengths.astype(np.uint64) << np.uint64(16)) | (first << np.uint64(8)) | last)[:, None]
+
+
+def _rows_unique(data: pd.DataFrame, subset: list[str]) -> bool:
+    """Whether the rows of ``data[subset]`` are unique; ``False`` when not proven cheaply.
+
+    Every row gets a 64-bit hash of its values (the pseudonym's bytes, the other columns'
+    factorised codes); equal rows have equal hashes, so unique hashes prove unique rows.
     """
+    if not set(subset) <= set(data.columns):
+        return False
+    key = np.zeros(len(data), dtype=np.uint64)
+    for name in subset:
+        words = _fixed_width_words(data[name], 64) if name == "respondent" else None
+        if words is None:
+            words = _string_signature(data[name])
+        if words is None:
+            codes, _ = pd.factorize(data[name], use_na_sentinel=False)
+            words = codes.astype(np.uint64)[:, None]
+        # the first 16 hex digits of a pseudonym (64 bits) separate distinct ones just as well
+        for j in range(min(words.shape[1], 2)):  # uint64 arithmetic wraps around
+            key = key * np.uint64(0x100000001B3) + words[:, j]
+    return bool(pd.Series(key).is_unique)
+
+
+def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """The schema minus the checks that faster, vectorised tests prove to pass on ``data``.
+
+    Two checks cost most of the validation of a million rows: the pseudonym pattern (a
+    regular expression per row, decided by :func:`_hex64_all`) and the uniqueness of
+    respondent and wave (decided by :func:`_rows_unique`).  When a test cannot prove its
+    check passes, pandera runs the check and reports the failures as always.
+    """
+    fast = schema
+    if schema.unique and _rows_unique(data, list(schema.unique)):
+        fast = copy.copy(schema)
+        fast.unique = None
     column = schema.columns.get("respondent")
     if column is None or "respondent" not in data.columns:
-        return schema
+        return fast
     keep = [c for c in column.checks
             if not (c.name == "str_matches" and c.statistics.get("pattern") == PSEUDONYM_PATTERN)]
     if len(keep) < len(column.checks) and _hex64_all(data["respondent"]):
-        return schema.update_column("respondent", checks=keep)
-    return schema
+        fast = fast.update_column("respondent", checks=keep)
+    return fast
 
 def validate(data: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str | None = None) -> None:
     """Validate ``data`` lazily and raise one :class:`SchemaError` listing every failure.
@@ -152,7 +222,7 @@ def validate(data: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str | None
         With the failing checks counted per column and check.
     """
     try:
-        _without_proven_checks(data, schema).validate(data, lazy=True)
+        _without_proven_checks(data, schema).validate(data, lazy=True, inplace=True)
     except pa_errors.SchemaErrors as err:
         cases = err.failure_cases
         summary = (
