@@ -25,9 +25,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
-from ipo_research.analysis.reliability import _numeric_matrix, _require_columns
+from ipo_research.analysis._common import hedges_j, numeric_matrix, require_columns
 from ipo_research.errors import AnalysisError
 
 __all__ = ["ResponseShiftResult", "paired_change", "response_shift"]
@@ -139,15 +139,6 @@ def wilcoxon_signed_rank(diff: np.ndarray) -> tuple[float, float, float]:
     return v, float(p), r_rb
 
 
-def _hedges_j(df: float) -> float:
-    """Exact small-sample correction used by ``effectsize::hedges_g``."""
-    return float(
-        np.exp(
-            special.gammaln(df / 2.0)
-            - np.log(np.sqrt(df / 2.0))
-            - special.gammaln((df - 1.0) / 2.0)
-        )
-    )
 
 
 def _paired_row(pre: np.ndarray, post: np.ndarray, names: tuple[str, str]) -> dict[str, float]:
@@ -193,7 +184,7 @@ def _paired_row(pre: np.ndarray, post: np.ndarray, names: tuple[str, str]) -> di
         "d_z_ci_low": ncp_low / np.sqrt(n),
         "d_z_ci_high": ncp_high / np.sqrt(n),
         "d_av": float(mean_diff / sd_av) if sd_av > 0 else float("nan"),
-        "hedges_g": d_z * _hedges_j(df),
+        "hedges_g": d_z * hedges_j(df),
         "wilcoxon_v": v,
         "wilcoxon_p": wp,
         "r_rb": r_rb,
@@ -253,9 +244,9 @@ def paired_change(data: pd.DataFrame, pre: str, post: str) -> pd.DataFrame:
     >>> float(row.loc[0, "mean_diff"]), float(row.loc[0, "wilcoxon_v"])
     (1.0, 10.0)
     """
-    _require_columns(data, [pre, post], "pre/post")
+    require_columns(data, [pre, post], "pre/post")
     _check_distinct(pre, post)
-    x = _numeric_matrix(data, [pre, post], "pre/post")
+    x = numeric_matrix(data, [pre, post], "pre/post")
     x = x[~np.isnan(x).any(axis=1)]
     row = _paired_row(x[:, 0], x[:, 1], (pre, post))
     return pd.DataFrame({k: [row[k]] for k in PAIRED_COLUMNS})
@@ -335,11 +326,11 @@ def response_shift(data: pd.DataFrame, then: str, pre: str, post: str) -> Respon
     >>> float(res.shift["mean_diff"])
     -0.8333333333333334
     """
-    _require_columns(data, [then, pre, post], "then/pre/post")
+    require_columns(data, [then, pre, post], "then/pre/post")
     _check_distinct(then, pre)
     _check_distinct(pre, post)
     _check_distinct(then, post)
-    x = _numeric_matrix(data, [then, pre, post], "then/pre/post")
+    x = numeric_matrix(data, [then, pre, post], "then/pre/post")
     x = x[~np.isnan(x).any(axis=1)]
     specs = {
         "response_shift": (1, 0, pre, then),

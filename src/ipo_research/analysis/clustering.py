@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ipo_research.analysis.reliability import _numeric_matrix, _require_columns
+from ipo_research.analysis._common import numeric_matrix, require_columns
 from ipo_research.errors import AnalysisError
 
 __all__ = ["design_effect", "icc"]
@@ -162,8 +162,8 @@ def icc(
             context={"parameter": "method"},
             hint="use method='reml' (lme4) or method='anova' (multilevel::ICC1)",
         )
-    _require_columns(data, [dv, cluster], "dv/cluster")
-    y_all = _numeric_matrix(data, [dv], "dv")[:, 0]
+    require_columns(data, [dv, cluster], "dv/cluster")
+    y_all = numeric_matrix(data, [dv], "dv")[:, 0]
     keep = ~np.isnan(y_all) & data[cluster].notna().to_numpy()
     frame = pd.DataFrame({"y": y_all[keep], "g": data[cluster].to_numpy()[keep]})
     grouped = frame.groupby("g", sort=True, observed=True)["y"]

@@ -23,10 +23,10 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
+from ipo_research.analysis._common import hedges_j, numeric_matrix, require_columns
 from ipo_research.analysis.change import noncentral_t_ci
-from ipo_research.analysis.reliability import _numeric_matrix, _require_columns
 from ipo_research.errors import AnalysisError
 
 __all__ = ["GroupComparison", "compare_groups"]
@@ -54,14 +54,6 @@ class GroupComparison:
     groups: pd.DataFrame
 
 
-def _hedges_j(df: float) -> float:
-    return float(
-        np.exp(
-            special.gammaln(df / 2.0)
-            - np.log(np.sqrt(df / 2.0))
-            - special.gammaln((df - 1.0) / 2.0)
-        )
-    )
 
 
 def _group_levels(series: pd.Series) -> list[object]:
@@ -109,8 +101,8 @@ def compare_groups(data: pd.DataFrame, dv: str, between: str) -> GroupComparison
     >>> int(res.summary.loc[0, "k"]), list(res.pairwise[["group1", "group2"]].iloc[0])
     (2, ['hbo', 'mbo'])
     """
-    _require_columns(data, [dv, between], "dv/between")
-    y_all = _numeric_matrix(data, [dv], "dv")[:, 0]
+    require_columns(data, [dv, between], "dv/between")
+    y_all = numeric_matrix(data, [dv], "dv")[:, 0]
     g_all = data[between]
     keep = ~np.isnan(y_all) & g_all.notna().to_numpy()
     y = y_all[keep]
@@ -191,7 +183,7 @@ def compare_groups(data: pd.DataFrame, dv: str, between: str) -> GroupComparison
         hn = 1.0 / n_i[i] + 1.0 / n_i[j]
         d = diff / s_pooled
         ncp_low, ncp_high = noncentral_t_ci(d / np.sqrt(hn), df_g)
-        j_corr = _hedges_j(df_g)
+        j_corr = hedges_j(df_g)
         rows.append(
             {
                 "group1": levels[i],

@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ipo_research.analysis._common import FloatArray, numeric_matrix, require_columns
 from ipo_research.errors import AnalysisError
 
 __all__ = ["ReliabilityResult", "reliability"]
-
-FloatArray = np.ndarray
 
 #: Lower bound of the uniquenesses in psych's minres optimiser (``lower = 0.005``).
 _PSI_LOWER = 0.005
@@ -49,44 +48,6 @@ class ReliabilityResult:
 
     summary: pd.DataFrame
     items: pd.DataFrame
-
-
-# --------------------------------------------------------------------------- input checks
-def _require_columns(data: pd.DataFrame, columns: Sequence[str], parameter: str) -> None:
-    """Raise :class:`AnalysisError` naming every column of ``columns`` missing from ``data``."""
-    if not isinstance(data, pd.DataFrame):
-        raise AnalysisError(
-            f"data must be a pandas DataFrame, got {type(data).__name__}",
-            context={"parameter": "data"},
-            hint="pass the survey table as a DataFrame",
-        )
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        shown = ", ".join(repr(c) for c in missing)
-        raise AnalysisError(
-            f"unknown column(s) {shown} in {parameter}",
-            column=str(missing[0]),
-            context={"parameter": parameter},
-            hint=f"choose from the data's columns: {', '.join(map(str, data.columns[:30]))}",
-        )
-
-
-def _numeric_matrix(data: pd.DataFrame, columns: Sequence[str], parameter: str) -> FloatArray:
-    """Return ``data[columns]`` as a float matrix with NaN for missing values."""
-    out = np.empty((len(data), len(columns)), dtype=float)
-    for j, col in enumerate(columns):
-        series = data[col]
-        if not (
-            pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
-        ):
-            raise AnalysisError(
-                f"column {col!r} is not numeric (dtype {series.dtype})",
-                column=str(col),
-                context={"parameter": parameter},
-                hint="recode answers to numbers first (ipo_research.cleaning)",
-            )
-        out[:, j] = series.to_numpy(dtype=float, na_value=np.nan)
-    return out
 
 
 # --------------------------------------------------------------------------- covariances
@@ -283,7 +244,7 @@ def reliability(
     True
     """
     items = list(items)
-    _require_columns(data, items, "items")
+    require_columns(data, items, "items")
     if len(items) < 2:
         raise AnalysisError(
             f"reliability needs at least 2 items, got {len(items)}",
@@ -304,7 +265,7 @@ def reliability(
             context={"parameter": "missing"},
             hint="use missing='pairwise' (psych's default) or missing='listwise'",
         )
-    x = _numeric_matrix(data, items, "items")
+    x = numeric_matrix(data, items, "items")
     if missing == "listwise":
         x = x[~np.isnan(x).any(axis=1)]
     n_rows, k = x.shape
