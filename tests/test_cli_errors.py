@@ -375,11 +375,21 @@ def test_bad_input_is_one_line_and_writes_nothing(
 
 
 # ----------------------------------------------------------------------------- unexpected errors
+def _slip_past_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make loading a plan fail as ill-typed YAML once did (``datasets: [teams]`` raised this
+    AttributeError before plans were shape-checked); no real input is known to slip past
+    validation now, so the fallback is exercised with this injected fault."""
+    def unvalidated(*args: object, **kwargs: object) -> None:
+        raise AttributeError("'list' object has no attribute 'items'")
+    monkeypatch.setattr("ipo_research.reports.plan.read_template_defaults", unvalidated)
+
+
 def test_unexpected_error_is_one_line_naming_the_input(
-    ws: Workspace, capsys: pytest.CaptureFixture[str]
+    ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ill-typed YAML that slips past validation still gives one line naming the file."""
-    plan = ws.plan("odd", lambda p: p.update(datasets=["teams"]))
+    _slip_past_validation(monkeypatch)
+    plan = ws.plan("odd")
     code, out, err = run_cli(["reports", "plan", str(plan)], capsys)
     assert (code, out) == (2, "")
     assert len(err.splitlines()) == 1
@@ -392,15 +402,23 @@ def test_debug_variable_shows_the_traceback(
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(DEBUG_ENV, "1")
-    plan = ws.plan("odd", lambda p: p.update(datasets=["teams"]))
+    _slip_past_validation(monkeypatch)
+    plan = ws.plan("odd")
     with pytest.raises(AttributeError, match="'list' object has no attribute 'items'"):
         main(["reports", "plan", str(plan)])
 
 
 def test_toolkit_error_without_hint_gets_a_fix(
-    ws: Workspace, capsys: pytest.CaptureFixture[str]
+    ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An error raised without a hint still ends in ``Fix:`` (the CLI adds a generic one)."""
+    """An error raised without a hint still ends in ``Fix:`` (the CLI adds a generic one).
+
+    Every error the CLI can reach now carries a hint, so one without is injected."""
+    from ipo_research.errors import CleaningError
+
+    def no_hint(*args: object, **kwargs: object) -> None:
+        raise CleaningError("'defaults' must be a mapping", file="p.yaml")
+    monkeypatch.setattr("ipo_research.cleaning.project.load_project", no_hint)
     project = ws.write_yaml("p.yaml", {"name": "p", "root": ".", "defaults": [1],
                                        "exports": {"a": {"path": "raw/ripls.csv"}}})
     code, _, err = run_cli(["clean", str(project), "--key-file", str(ws.key)], capsys)

@@ -64,6 +64,119 @@ def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], file: Path, p
                         f"valid keys here: {', '.join(allowed)}")
 
 
+#: Export settings holding one value (a path, a name or a column), with a YAML example.
+_SCALAR_KEYS: dict[str, str] = {
+    "path": "path: data/raw/demo/ripls_zwolle.csv",
+    "instrument": "instrument: RIPLS",
+    "respondent": "respondent: Studentnummer",
+    "wave": "wave: Meting",
+    "wave_value": "wave_value: post",
+    "items": 'items: "Vraag {n}"',
+    "retro_items": 'retro_items: "Voor_{n}"',
+    "sheet": "sheet: Resultaten",
+    "encoding": "encoding: cp1252",
+    "sep": 'sep: ";"',
+    "decimal": 'decimal: ","',
+}
+#: Cleaning rule -> (shape, YAML example).  Shapes: text, number, whole, bool, list,
+#: mapping; a trailing "?" allows null.  Covers every field of CleaningRules (tested).
+_RULE_SHAPES: dict[str, tuple[str, str]] = {
+    "duplicates": ("text", "duplicates: latest_complete"),
+    "speeders": ("text", "speeders: drop"),
+    "speeder_fraction": ("number", "speeder_fraction: 0.333"),
+    "speeder_seconds": ("number?", "speeder_seconds: 120"),
+    "straightlining": ("text", "straightlining: flag"),
+    "straightline_min_items": ("whole?", "straightline_min_items: 5"),
+    "too_few": ("text", "too_few: flag"),
+    "min_answered": ("number?", "min_answered: 0.75"),
+    "identifiers": ("list", "identifiers: [Naam, E-mail]"),
+    "keep": ("list?", "keep: [Regio, Instelling]"),
+    "waves": ("mapping", "waves: {voormeting: pre, nameting: post}"),
+    "duration": ("text?", 'duration: "Duur (sec)"'),
+    "timestamp": ("text?", "timestamp: Einddatum"),
+    "na_values": ("list", 'na_values: ["weet niet"]'),
+    "strict": ("bool", "strict: true"),
+    "drop_unmatched": ("bool", "drop_unmatched: true"),
+    "retro_suffix": ("text?", "retro_suffix: _retro"),
+}
+_SHAPE_WORDS = {"text": "text", "number": "a number", "whole": "a whole number",
+                "bool": "true or false", "list": "a list of names or answers",
+                "mapping": "a mapping of raw label to name"}
+
+
+def _found(value: Any) -> str:
+    """Describe a YAML value for an error message: its kind and (shortened) value."""
+    kind = ("a mapping" if isinstance(value, Mapping) else "a list" if isinstance(value, list)
+            else "text" if isinstance(value, str) else "a boolean" if isinstance(value, bool)
+            else "null" if value is None
+            else "a number" if isinstance(value, int | float) else type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _has_shape(value: Any, shape: str) -> bool:
+    if shape.endswith("?"):
+        return value is None or _has_shape(value, shape[:-1])
+    if shape == "text":
+        return isinstance(value, str)
+    if shape == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if shape == "whole":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if shape == "bool":
+        return isinstance(value, bool)
+    if shape == "list":
+        return isinstance(value, list) and all(_is_scalar(v) for v in value)
+    return isinstance(value, Mapping) and all(
+        _is_scalar(k) and _is_scalar(v) for k, v in value.items())
+
+
+def _check_rule_shapes(rules: Mapping[str, Any], file: Path, prefix: str) -> None:
+    """Refuse a cleaning rule whose value has the wrong shape (unknown rules are left to
+    :meth:`CleaningRules.from_mapping`, which names them)."""
+    for rule, value in rules.items():
+        if rule not in _RULE_SHAPES:
+            continue
+        shape, example = _RULE_SHAPES[rule]
+        if _has_shape(value, shape):
+            continue
+        expected = _SHAPE_WORDS[shape.rstrip("?")] + (", or null" if shape.endswith("?") else "")
+        hint = f"write e.g. '{example}'"
+        if isinstance(value, bool) and shape == "text":
+            hint = (f"YAML reads off/no/false as a boolean: put the word in quotes, "
+                    f"e.g. {rule}: 'off'")
+        elif isinstance(value, str) and shape.startswith("list"):
+            hint = f"write a list, even of one name: {rule}: [{value}]"
+        raise _fail(f"cleaning rule '{rule}' has a value of the wrong type: expected "
+                    f"{expected}, found {_found(value)}", file, f"{prefix}{rule}", hint)
+
+
+def _check_shapes(settings: Mapping[str, Any], file: Path, prefix: str) -> None:
+    """Refuse export settings (or defaults) of the wrong shape; the message names the key."""
+    for key, example in _SCALAR_KEYS.items():
+        value = settings.get(key)
+        if value is not None and not _is_scalar(value):
+            raise _fail(f"'{prefix}{key}' must be one value (text), found {_found(value)}",
+                        file, prefix + key, f"write e.g. '{example}'")
+    columns = settings.get("columns")
+    if columns is not None and not _has_shape(columns, "mapping"):
+        raise _fail(f"'{prefix}columns' must map raw column names to output names, found "
+                    f"{_found(columns)}", file, prefix + "columns",
+                    "write 'columns: {\"Vraag 1\": q1, Item_21: q21}'")
+    rules = settings.get("rules")
+    if rules is not None:
+        if not isinstance(rules, Mapping):
+            raise _fail(f"'{prefix}rules' must be a mapping of cleaning rules, found "
+                        f"{_found(rules)}", file, prefix + "rules",
+                        "write e.g. 'rules: {speeders: flag, keep: [Regio]}' "
+                        "(keys as in CleaningRules, docs/cleaning.md)")
+        _check_rule_shapes(rules, file, f"{prefix}rules.")
+
+
 def project_root(project: Path, data: Mapping[str, Any]) -> Path:
     """Folder that the paths in a project file are relative to.
 
@@ -101,15 +214,24 @@ def load_project(project: str | os.PathLike[str]) -> tuple[str, Path, Path, list
         raise _fail("a project file must be a mapping with 'name' and 'exports'", file,
                     hint="start with 'name: my-project'")
     _check_keys(data, _PROJECT_KEYS, file, "")
+    for key in ("name", "description", "root", "output"):
+        if data.get(key) is not None and not _is_scalar(data[key]):
+            raise _fail(f"'{key}' must be one value (text), found {_found(data[key])}", file,
+                        key, f"write e.g. '{key}: ...' on one line")
     name = str(data.get("name") or file.stem).strip()
     if not name or "/" in name or name.startswith("."):
-        raise _fail(f"project name {name!r} cannot name a folder", file, "name")
+        raise _fail(f"project name {name!r} cannot name a folder", file, "name",
+                    "use a plain name such as 'demo' (no '/', not starting with '.'); it "
+                    "names the output folder data/processed/<name>")
     root = project_root(file, data)
     output = root / str(data.get("output") or Path("data/processed") / name)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping):
-        raise _fail("'defaults' must be a mapping", file, "defaults")
+        raise _fail(f"'defaults' must be a mapping, found {_found(defaults)}", file,
+                    "defaults", "write export settings under it, e.g. "
+                    "'defaults: {respondent: Studentnummer, wave: Meting}'")
     _check_keys(defaults, _EXPORT_KEYS, file, "defaults.")
+    _check_shapes(defaults, file, "defaults.")
     exports = data.get("exports")
     if not isinstance(exports, Mapping) or not exports:
         raise _fail("'exports' must map export names to their settings", file, "exports",
@@ -123,15 +245,23 @@ def _export_spec(
 ) -> ExportSpec:
     prefix = f"exports.{name}."
     if not isinstance(raw, Mapping):
-        raise _fail(f"export '{name}' must be a mapping of settings", file, f"exports.{name}")
+        raise _fail(f"export '{name}' must be a mapping of settings, found {_found(raw)}",
+                    file, f"exports.{name}",
+                    f"write e.g. '{name}: {{path: data/raw/{name}.csv, instrument: RIPLS, "
+                    "items: \"Vraag {n}\"}'")
     if not name or "/" in name or name.startswith("."):
-        raise _fail(f"export name {name!r} cannot name a file", file, f"exports.{name}")
+        raise _fail(f"export name {name!r} cannot name a file", file, f"exports.{name}",
+                    "use a plain name such as 'ripls_zwolle' (no '/', not starting with "
+                    "'.'); it names the output file <output>/<name>.parquet")
     _check_keys(raw, _EXPORT_KEYS, file, prefix)
+    _check_shapes(raw, file, prefix)
     merged: dict[str, Any] = {**defaults, **raw}
     rule_opts = {**(defaults.get("rules") or {}), **(raw.get("rules") or {})}
     for key in ("path", "instrument", "respondent"):
         if not merged.get(key):
-            raise _fail(f"export '{name}' has no '{key}'", file, prefix + key)
+            raise _fail(f"export '{name}' has no '{key}'", file, prefix + key,
+                        f"set it on the export or under 'defaults', e.g. "
+                        f"'{_SCALAR_KEYS[key]}'")
     if not merged.get("wave") and not merged.get("wave_value"):
         raise _fail(f"export '{name}' has neither 'wave' nor 'wave_value'", file, prefix + "wave",
                     "name the wave column, or give the wave of a one-wave export")
@@ -143,9 +273,7 @@ def _export_spec(
     instrument = str(merged["instrument"])
     if instrument.endswith((".yaml", ".yml")):
         instrument = str((root / instrument).resolve())
-    read_options = {
-        k: merged[k] for k in ("sheet", "encoding", "sep", "decimal") if merged.get(k) is not None
-    }
+    read_options = _read_options(name, merged, raw, file, prefix)
     return ExportSpec(
         name=name,
         path=(root / str(merged["path"])).resolve(),
@@ -159,6 +287,34 @@ def _export_spec(
         rules=rules,
         read_options=read_options,
     )
+
+
+def _read_options(name: str, merged: Mapping[str, Any], raw: Mapping[str, Any], file: Path,
+                  prefix: str) -> dict[str, Any]:
+    """The ``read_survey`` options of one export that apply to its file type.
+
+    An option set on the export itself that its file type does not use (``sheet`` on a
+    CSV export) is refused: ``read_survey`` would refuse it too, but here the message
+    names the project key.  An option inherited from ``defaults`` applies only to the
+    exports whose file type uses it, so ``defaults: {sheet: Resultaten}`` can serve the
+    Excel exports of a project that also has CSV exports.
+    """
+    from ipo_research.io.readers import READ_OPTIONS, SUPPORTED_EXTENSIONS
+
+    ext = Path(str(merged["path"])).suffix.lower()
+    options: dict[str, Any] = {}
+    for key in ("sheet", "encoding", "sep", "decimal"):
+        if merged.get(key) is None:
+            continue
+        if ext in READ_OPTIONS[key] or ext not in SUPPORTED_EXTENSIONS:
+            options[key] = merged[key]  # an unknown extension is refused by read_survey
+        elif raw.get(key) is not None:
+            raise _fail(
+                f"'{key}' does not apply to export '{name}': {ext} files have no {key} "
+                f"setting ({key} applies to {', '.join(READ_OPTIONS[key])} files)", file,
+                prefix + key, f"remove '{key}' from export '{name}'",
+            )
+    return options
 
 
 def _mapping(spec: ExportSpec, raw: pd.DataFrame, inst: Any, retro: str) -> dict[str, str]:
@@ -315,6 +471,9 @@ def _swap(staging: Path, target: Path) -> None:
         if old is not None and not target.exists():
             os.replace(old, target)
         raise WriteError(f"cannot move the cleaned data into place: {err.strerror}",
-                         file=str(target)) from err
+                         file=str(target),
+                         hint="check that you may write to the output folder and its parent "
+                              "and that no program holds files in it open; the previous "
+                              "output is unchanged") from err
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

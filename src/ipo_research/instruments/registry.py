@@ -82,7 +82,8 @@ def _str_list(value: Any, source: str, key: str) -> tuple[str, ...]:
             )
         text = str(element).strip()
         if not text:
-            raise _fail(f"'{key}' holds an empty name", source, key)
+            raise _fail(f"'{key}' holds an empty name", source, key,
+                        "remove the empty entry (a stray comma or '-' in the list)")
         out.append(text)
     return tuple(out)
 
@@ -118,7 +119,8 @@ def _label_lists(
     for lang, labels in value.items():
         sub = f"{key}.{lang}"
         if not isinstance(lang, str) or not lang:
-            raise _fail(f"'{key}' has a language code {lang!r} that is not text", source, key)
+            raise _fail(f"'{key}' has a language code {lang!r} that is not text", source, key,
+                        f"use a language code such as nl or en: '{key}: {{nl: [...]}}'")
         names = _str_list(labels, source, sub)
         if len(names) != n_points:
             raise _fail(
@@ -146,7 +148,8 @@ def _optional_text(data: Mapping[str, Any], key: str, source: str) -> str | None
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise _fail(f"'{key}' must be text, got {type(value).__name__}", source, key)
+        raise _fail(f"'{key}' must be text, got {type(value).__name__}", source, key,
+                    f"write it on one line, in quotes when it holds ':' ({key}: \"...\")")
     text = str(value).strip()
     return text or None
 
@@ -199,7 +202,8 @@ def instrument_from_mapping(data: Mapping[str, Any], *, source: str) -> Instrume
 
     name = _optional_text(data, "name", source)
     if name is None:
-        raise _fail("'name' is empty", source, "name")
+        raise _fail("'name' is empty", source, "name",
+                    "give the instrument a name, e.g. 'name: MYSCALE'")
 
     # scale
     scale = data["scale"]
@@ -241,10 +245,12 @@ def instrument_from_mapping(data: Mapping[str, Any], *, source: str) -> Instrume
     for sub_name, sub_items in raw_subscales.items():
         key = f"subscales.{sub_name}"
         if not isinstance(sub_name, str) or not sub_name.strip():
-            raise _fail(f"subscale name {sub_name!r} is not text", source, "subscales")
+            raise _fail(f"subscale name {sub_name!r} is not text", source, "subscales",
+                        "name each subscale with text, e.g. 'subscales: {Teamwork: [q1, q2]}'")
         members = _str_list(sub_items, source, key)
         if not members:
-            raise _fail(f"subscale '{sub_name}' has no items", source, key)
+            raise _fail(f"subscale '{sub_name}' has no items", source, key,
+                        f"list its items, e.g. '{key}: [q1, q2]', or remove the subscale")
         _no_duplicates(members, source, key)
         _known_items(members, items, source, key)
         unscored = [m for m in members if m in not_scored]
@@ -294,7 +300,7 @@ def instrument_from_mapping(data: Mapping[str, Any], *, source: str) -> Instrume
     retro_raw = data.get("retrospective") or {}
     if not isinstance(retro_raw, Mapping):
         raise _fail("'retrospective' must be a mapping {before: suffix, now: suffix}", source,
-                    "retrospective")
+                    "retrospective", "write 'retrospective: {before: _before, now: _now}'")
     _check_keys(retro_raw, _RETRO_KEYS, source, "retrospective.")
     retrospective: dict[str, str] = {}
     if retro_raw:
@@ -305,18 +311,21 @@ def instrument_from_mapping(data: Mapping[str, Any], *, source: str) -> Instrume
             retrospective[key] = retro_raw[key]
         if retrospective["before"] == retrospective["now"]:
             raise _fail("'retrospective.before' and 'retrospective.now' must differ", source,
-                        "retrospective")
+                        "retrospective", "use two different suffixes, e.g. "
+                        "'retrospective: {before: _before, now: _now}'")
 
     na_labels = _str_list(data.get("na_labels") or [], source, "na_labels")
     all_labels = {lab.casefold() for labs in labels.values() for lab in labs}
     for na in na_labels:
         if na.casefold() in all_labels:
-            raise _fail(f"N/A label '{na}' is also a response label", source, "na_labels")
+            raise _fail(f"N/A label '{na}' is also a response label", source, "na_labels",
+                        f"remove '{na}' from 'na_labels' or from 'scale.labels': an answer "
+                        "cannot be both a scale point and 'not applicable'")
 
     item_labels_raw = data.get("item_labels") or {}
     if not isinstance(item_labels_raw, Mapping):
         raise _fail("'item_labels' must map an item to {language: [labels]}", source,
-                    "item_labels")
+                    "item_labels", "write e.g. 'item_labels: {q21: {nl: [...], en: [...]}}'")
     item_labels: dict[str, dict[str, tuple[str, ...]]] = {}
     for item, per_lang in item_labels_raw.items():
         _known_items([str(item)], items, source, "item_labels")
@@ -328,7 +337,8 @@ def instrument_from_mapping(data: Mapping[str, Any], *, source: str) -> Instrume
         if root not in _TOP_KEYS:
             close = _suggest(root, _TOP_KEYS)
             raise _fail(f"'unverified' names '{key}', which is not a key", source, "unverified",
-                        f"did you mean '{close}'?" if close else None)
+                        (f"did you mean '{close}'? " if close else "")
+                        + f"valid keys: {', '.join(_TOP_KEYS)}")
 
     if data.get("variants"):
         # Validate every variant now, so a broken variant is refused with its base.
@@ -379,7 +389,8 @@ def _expand_variants(data: Mapping[str, Any], source: str) -> dict[str, dict[str
     for vname, changes in variants.items():
         key = f"variants.{vname}"
         if not isinstance(changes, Mapping):
-            raise _fail(f"'{key}' must be a mapping of the keys it changes", source, key)
+            raise _fail(f"'{key}' must be a mapping of the keys it changes", source, key,
+                        f"write e.g. '{key}: {{reverse: [q1, q2]}}'")
         allowed = tuple(k for k in _TOP_KEYS if k not in _VARIANT_FORBIDDEN)
         _check_keys(changes, allowed, source, f"{key}.")
         merged = dict(base)

@@ -45,6 +45,7 @@ import yaml
 from ipo_research.errors import ReadError
 
 __all__ = [
+    "READ_OPTIONS",
     "SUPPORTED_EXTENSIONS",
     "parse_yaml",
     "read_survey",
@@ -57,6 +58,25 @@ _EXCEL_EXT = (".xlsx", ".xlsm")
 _SPSS_EXT = (".sav", ".zsav")
 #: File extensions :func:`read_survey` accepts.
 SUPPORTED_EXTENSIONS: tuple[str, ...] = _TEXT_EXT + _EXCEL_EXT + _SPSS_EXT
+#: Options of :func:`read_survey` -> the file extensions they apply to.  Any other use is
+#: refused: an option that would be ignored (``sheet=`` on a CSV file) hides a mistake.
+READ_OPTIONS: dict[str, tuple[str, ...]] = {
+    "sheet": _EXCEL_EXT,
+    "encoding": _TEXT_EXT + _SPSS_EXT,
+    "sep": _TEXT_EXT,
+    "decimal": _TEXT_EXT,
+    "text_columns": _TEXT_EXT,
+}
+_KIND = {**dict.fromkeys(_TEXT_EXT, "a text (CSV)"), **dict.fromkeys(_EXCEL_EXT, "an Excel"),
+         **dict.fromkeys(_SPSS_EXT, "an SPSS")}
+_WHY_NOT = {
+    "sheet": "only Excel workbooks have sheets; a CSV or SPSS file holds one table",
+    "encoding": "an Excel workbook stores its own encoding",
+    "sep": "only CSV files have a field separator",
+    "decimal": "only CSV files store numbers as text with a decimal mark",
+    "text_columns": "only CSV columns are guessed from text; Excel and SPSS cells keep "
+                    "their stored types",
+}
 
 _SAMPLE_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t", "|")
@@ -107,6 +127,9 @@ def read_yaml(path: str | Path) -> Any:
         The file is missing, not UTF-8 or not valid YAML.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ReadError("this is a folder, not a file", file=str(path),
+                        hint="give the path of the YAML file itself")
     if not path.is_file():
         raise ReadError("file not found", file=str(path),
                         hint="check the path (relative paths start from the working folder)")
@@ -116,7 +139,8 @@ def read_yaml(path: str | Path) -> Any:
         raise ReadError(f"not UTF-8 text (byte offset {exc.start})", file=str(path),
                         hint="save the YAML file as UTF-8") from exc
     except OSError as exc:
-        raise ReadError(f"cannot read file: {exc.strerror}", file=str(path)) from exc
+        raise ReadError(f"cannot read file: {exc.strerror}", file=str(path),
+                        hint="check the file's permissions (you need read access)") from exc
     return parse_yaml(text, source=str(path))
 
 
@@ -412,6 +436,13 @@ def _read_text(
         match = _LINE_IN_MESSAGE.search(str(exc))
         line = int(match.group(1)) if match else None
         detail = str(exc).split("C error: ")[-1].strip()
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", detail)
+        if unclosed:  # pandas counts rows from 0, header included: line = row + 1
+            raise ReadError(
+                "a quoted field is never closed: the file ends inside it", file=str(path),
+                context={"line": int(unclosed.group(1)) + 1},
+                hint="close the quote (\") that opens on that line, or remove it",
+            ) from exc
         raise ReadError(
             f"ragged line: {detail}", file=str(path),
             context={"line": line} if line is not None else {},
@@ -419,7 +450,11 @@ def _read_text(
                  "check for an unquoted separator in a text answer",
         ) from exc
     except (ValueError, OSError) as exc:
-        raise ReadError(f"cannot read the file: {exc}", file=str(path)) from exc
+        raise ReadError(f"cannot read the file: {exc}", file=str(path),
+                        hint="check that the file is readable and a complete export; pass "
+                             "sep=, decimal= and encoding= when the detected ones are wrong "
+                             f"(detected: sep={delim!r}, decimal={dec!r}, "
+                             f"encoding={enc!r})") from exc
 
     df, dropped = _drop_empty_unnamed(df)
     question_texts: dict[str, str] = {}
@@ -536,6 +571,27 @@ def _read_sav(path: Path, encoding: str | None) -> pd.DataFrame:
     return df
 
 
+def _check_option_types(path: Path, given: Mapping[str, Any]) -> None:
+    """Refuse read options of the wrong type (``sep=';;'``, ``text_columns='id'``...)."""
+    checks = {
+        "sep": (lambda v: isinstance(v, str) and len(v) == 1, "one character", "sep=';'"),
+        "decimal": (lambda v: v in (".", ","), "'.' or ','", "decimal=','"),
+        "encoding": (lambda v: isinstance(v, str) and bool(v), "an encoding name",
+                     "encoding='cp1252'"),
+        "sheet": (lambda v: isinstance(v, str | int) and not isinstance(v, bool),
+                  "a sheet name or a 0-based sheet number", "sheet='Resultaten'"),
+        "text_columns": (lambda v: isinstance(v, list | tuple) and all(
+            isinstance(c, str) for c in v), "a list of column names",
+            "text_columns=['Studentnummer']"),
+    }
+    for option, (ok, expected, example) in checks.items():
+        value = given.get(option)
+        if value is not None and not ok(value):
+            raise ReadError(f"{option}={value!r} is not valid: it must be {expected}",
+                            file=str(path), context={"option": option},
+                            hint=f"write e.g. {example}")
+
+
 def read_survey(
     path: str | Path,
     *,
@@ -584,7 +640,10 @@ def read_survey(
     ReadError
         Missing, empty or undecodable file (the message gives the byte offset and line), an
         unknown extension, an unreadable xlsx/sav file, a missing sheet, a ragged CSV line
-        (the message names the line) or duplicate column names.
+        (the message names the line), duplicate column names, or an option that does not
+        apply to the file's type (``sheet`` on a CSV or SPSS file; ``sep``, ``decimal``
+        or ``text_columns`` on an Excel or SPSS file; ``encoding`` on an Excel file; see
+        :data:`READ_OPTIONS`): such an option would be ignored, which hides a mistake.
 
     Notes
     -----
@@ -605,6 +664,17 @@ def read_survey(
     """
     path = Path(path)
     ext = _check_file(path)
+    given = {"sheet": sheet, "encoding": encoding, "sep": sep, "decimal": decimal,
+             "text_columns": text_columns}
+    for option, value in given.items():
+        if value is not None and ext not in READ_OPTIONS[option]:
+            raise ReadError(
+                f"{option}={value!r} does not apply to {_KIND[ext]} file ({ext}): "
+                f"{_WHY_NOT[option]}", file=str(path), context={"option": option},
+                hint=f"leave out {option}= for this file (it applies to "
+                     f"{', '.join(READ_OPTIONS[option])} files)",
+            )
+    _check_option_types(path, given)
     if ext in _TEXT_EXT:
         df = _read_text(path, encoding, sep, decimal, text_columns)
     elif ext in _EXCEL_EXT:

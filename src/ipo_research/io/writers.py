@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import itertools
 import json
 import math
@@ -112,9 +113,21 @@ def _atomic(path: str | Path, write: Callable[[Path], None], *, allow_raw: bool)
             raise
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise WriteError(f"writing failed, the previous file (if any) is unchanged: {reason}",
-                         file=str(target)) from exc
+                         file=str(target), hint=_write_hint(exc)) from exc
     _fsync_dir(folder)
     return target
+
+
+def _write_hint(exc: Exception) -> str:
+    """How to fix a failed write, by its cause."""
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "free disk space (or write elsewhere) and run again"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return "write to a folder you may write to, or fix the file's permissions"
+        return "check the path, the disk and your permissions, then run again"
+    return ("the data could not be converted to this file format: check the column types "
+            "(for example a column mixing text and numbers) and run again")
 
 
 @contextlib.contextmanager

@@ -184,6 +184,14 @@ def read_template_defaults(path: Path) -> dict[str, Any]:
             "cannot read the report template", file=str(path),
             hint="check that the file exists and is a Jupyter notebook (.ipynb)",
         ) from err
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list) or not all(
+            isinstance(c, dict) and isinstance(c.get("metadata", {}), dict)
+            for c in nb.get("cells", [])):
+        raise ReportError(
+            f"the report template is JSON but not a Jupyter notebook (found {_found(nb)})",
+            file=str(path),
+            hint="give the path of an .ipynb notebook saved by JupyterLab or Jupyter Notebook",
+        )
     cells = [
         c for c in nb.get("cells", [])
         if c.get("cell_type") == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
@@ -194,8 +202,14 @@ def read_template_defaults(path: Path) -> dict[str, Any]:
             hint="tag the cell that assigns the parameter defaults with 'parameters' "
                  "(JupyterLab: property inspector > cell tags)",
         )
-    source = cells[0]["source"]
-    source = "".join(source) if isinstance(source, list) else source
+    source = cells[0].get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    if not isinstance(source, str):
+        raise ReportError(
+            f"the parameters cell's source must be text, found {_found(source)}",
+            file=str(path), hint="open the notebook in JupyterLab and save it again",
+        )
     try:
         tree = ast.parse(source)
     except SyntaxError as err:
@@ -243,9 +257,23 @@ def parse_declarations(
         cannot be inferred, or a default that breaks its own declaration.
     """
     specs: dict[str, ParamSpec] = {}
+    if declared is not None and not isinstance(declared, Mapping):
+        raise ParameterError(
+            f"'params' of template {template!r} must be a mapping of parameter name to its "
+            f"declaration, found {_found(declared)}", file=file,
+            context={"template": template, "key": f"templates.{template}.params"},
+            hint="write e.g. 'params: {region: {type: str}, min_n: {type: int, default: 10}}'",
+        )
     for name, raw in (declared or {}).items():
         where = {"template": template, "parameter": name}
+        if raw is not None and not isinstance(raw, str | Mapping):
+            raise ParameterError(
+                f"the declaration of parameter {name!r} must be a type name or a mapping, "
+                f"found {_found(raw)}", file=file, context=where,
+                hint=f"write e.g. '{name}: {{type: str, choices: [a, b]}}' or '{name}: str'",
+            )
         decl: dict[str, Any] = {"type": raw} if isinstance(raw, str) else dict(raw or {})
+        _check_declaration_shapes(name, decl, file, where)
         unknown = sorted(set(decl) - _KEYS)
         if unknown:
             raise ParameterError(
@@ -291,6 +319,74 @@ def _show(value: Any) -> str:
     return f"{type(value).__name__} {value!r}" if value is not None else "null"
 
 
+def _found(value: Any) -> str:
+    """Describe a YAML value for an error message: its kind and (shortened) value."""
+    kind = ("a mapping" if isinstance(value, Mapping) else "a list" if isinstance(value, list)
+            else "text" if isinstance(value, str) else "a boolean" if isinstance(value, bool)
+            else "a number" if isinstance(value, int | float) else type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+#: Declaration key -> (accepted Python types, what it must be in words, YAML example).
+_DECL_SHAPES: dict[str, tuple[tuple[type, ...], str, str]] = {
+    "type": ((str,), "a type name", "type: int"),
+    "choices": ((list,), "a list of allowed values", "choices: [nl, en]"),
+    "min": ((int, float), "a number", "min: 1"),
+    "max": ((int, float), "a number", "max: 100"),
+    "nullable": ((bool,), "true or false", "nullable: true"),
+    "help": ((str,), "text", "help: \"Minimum group size\""),
+}
+
+
+def _check_declaration_shapes(name: str, decl: Mapping[str, Any], file: str | None,
+                              where: Mapping[str, Any]) -> None:
+    """Refuse declaration keys holding the wrong kind of value (``choices: nl``...)."""
+    for key, (types, expected, example) in _DECL_SHAPES.items():
+        value = decl.get(key)
+        if value is None:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in types
+        if wrong_bool or not isinstance(value, types):
+            raise ParameterError(
+                f"'{key}' in the declaration of parameter {name!r} must be {expected}, "
+                f"found {_found(value)}", file=file, context={**where, "key": key},
+                hint=f"write e.g. '{example}'",
+            )
+
+
+def _check_values(
+    specs: Mapping[str, ParamSpec], values: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Return the complete parameters and the problems as ``(parameter, sentence)``."""
+    problems: list[tuple[str, str]] = []
+    result: dict[str, Any] = {}
+    for name in values:
+        if name not in specs:
+            problems.append((name,
+                f"unknown parameter {name!r} (received {_show(values[name])}); "
+                f"expected one of {sorted(specs)}"
+            ))
+    for name, spec in specs.items():
+        if name not in values:
+            if spec.required:
+                problems.append((name,
+                    f"missing parameter {name!r}; expected {spec.describe()}"
+                ))
+                continue
+            result[name] = spec.coerce(spec.default)
+            continue
+        issue = spec.problem(values[name])
+        if issue:
+            problems.append((name,
+                f"parameter {name!r} {issue}; expected {spec.describe()}, "
+                f"received {_show(values[name])}"
+            ))
+            continue
+        result[name] = spec.coerce(values[name])
+    return result, problems
+
+
 def validate_parameters(
     report: str, specs: Mapping[str, ParamSpec], values: Mapping[str, Any],
 ) -> tuple[dict[str, Any], list[str]]:
@@ -302,39 +398,24 @@ def validate_parameters(
         The complete parameters (declared defaults filled in, canonical types) and a list
         of problems, one sentence each (empty when valid).
     """
-    problems: list[str] = []
-    result: dict[str, Any] = {}
-    for name in values:
-        if name not in specs:
-            problems.append(
-                f"report {report!r}: unknown parameter {name!r} (received {_show(values[name])}); "
-                f"expected one of {sorted(specs)}"
-            )
-    for name, spec in specs.items():
-        if name not in values:
-            if spec.required:
-                problems.append(
-                    f"report {report!r}: missing parameter {name!r}; expected {spec.describe()}"
-                )
-                continue
-            result[name] = spec.coerce(spec.default)
-            continue
-        issue = spec.problem(values[name])
-        if issue:
-            problems.append(
-                f"report {report!r}: parameter {name!r} {issue}; expected {spec.describe()}, "
-                f"received {_show(values[name])}"
-            )
-            continue
-        result[name] = spec.coerce(values[name])
-    return result, problems
+    result, problems = _check_values(specs, values)
+    return result, [f"report {report!r}: {text}" for _, text in problems]
+
+
+#: How many distinct problems, and how many report ids per problem, the message shows.
+_SHOWN_PROBLEMS = 5
+_SHOWN_REPORTS = 3
 
 
 def validate_reports(
     reports: Iterable[tuple[str, Mapping[str, ParamSpec], Mapping[str, Any]]], *,
     file: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Validate many reports at once; raise one error listing every problem.
+    """Validate many reports at once; raise one error listing every distinct problem.
+
+    Identical problems (the same parameter, the same fault, the same value received) are
+    reported once, with the number of reports they affect and the first report ids, so a
+    bad fixed parameter on a grid of hundreds of reports gives one line, not hundreds.
 
     Parameters
     ----------
@@ -351,27 +432,50 @@ def validate_reports(
     Raises
     ------
     ParameterError
-        When any report has an unknown, missing, ill-typed or not-allowed parameter; the
-        message shows the first problems and the total count.
+        When any report has an unknown, missing, ill-typed or not-allowed parameter.  The
+        message gives the total count of problems, then each distinct problem (at most 5,
+        in the order first met) as ``report 'id': problem`` or ``[N reports] report 'a',
+        report 'b', report 'c' and N-3 more: problem``; ``report`` and ``parameter`` in the
+        location name the first problem.
+
+    Examples
+    --------
+    >>> spec = {"min_n": ParamSpec("min_n", "int", min=1)}
+    >>> validate_reports([("a", spec, {"min_n": 0}), ("b", spec, {"min_n": 0})])
+    Traceback (most recent call last):
+    ...
+    ipo_research.errors.ParameterError: 2 invalid report parameter(s) in 2 report(s), 1 distinct problem(s): (1) [2 reports] report 'a', report 'b': parameter 'min_n' below the minimum 1; expected int >= 1, received int 0 (report a, parameter min_n). Fix: fix the plan's grid or the template's parameter declaration; nothing was run
     """
     complete: list[dict[str, Any]] = []
-    problems: list[str] = []
+    groups: dict[str, list[str]] = {}
     first: tuple[str, str] | None = None
+    total = 0
+    bad_reports: set[str] = set()
     for report, specs, values in reports:
-        params, found = validate_parameters(report, specs, values)
-        if found and first is None:
-            bad = next((n for n in values if n not in specs), None) or next(
-                (n for n in specs if n not in values and specs[n].required), None) or next(
-                (n for n in specs if n in values and specs[n].problem(values[n])), "")
-            first = (report, bad)
-        problems.extend(found)
+        params, found = _check_values(specs, values)
+        for name, text in found:
+            if first is None:
+                first = (report, name)
+            total += 1
+            bad_reports.add(report)
+            affected = groups.setdefault(text, [])
+            if not affected or affected[-1] != report:
+                affected.append(report)
         complete.append(params)
-    if problems:
-        shown = "; ".join(problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    if total:
+        shown = []
+        for number, (text, affected) in enumerate(list(groups.items())[:_SHOWN_PROBLEMS], 1):
+            ids = ", ".join(f"report {r!r}" for r in affected[:_SHOWN_REPORTS])
+            if len(affected) > _SHOWN_REPORTS:
+                ids += f" and {len(affected) - _SHOWN_REPORTS} more"
+            prefix = f"[{len(affected)} reports] {ids}" if len(affected) > 1 else ids
+            shown.append(f"({number}) {prefix}: {text}")
+        more = len(groups) - _SHOWN_PROBLEMS
+        tail = f"; and {more} more distinct problem(s)" if more > 0 else ""
         report, name = first or ("", "")
         raise ParameterError(
-            f"{len(problems)} invalid report parameter(s): {shown}{more}", file=file,
+            f"{total} invalid report parameter(s) in {len(bad_reports)} report(s), "
+            f"{len(groups)} distinct problem(s): {'; '.join(shown)}{tail}", file=file,
             context={"report": report, "parameter": name},
             hint="fix the plan's grid or the template's parameter declaration; nothing was run",
         )

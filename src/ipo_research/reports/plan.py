@@ -60,6 +60,11 @@ _PLAN_KEYS = {"root", "output_dir", "executed_dir", "log_dir", "cache", "title",
               "engine", "datasets", "templates", "reports"}
 _TEMPLATE_KEYS = {"path", "title", "inputs", "params", "cwd", "description"}
 _ENTRY_KEYS = {"template", "grid", "cases", "parameters", "output", "title"}
+#: Plan keys that hold one value (a path or a name), with an example for error messages.
+_PLAN_TEXT_KEYS = {"root": "root: ..", "output_dir": "output_dir: reports",
+                   "executed_dir": "executed_dir: build/executed", "log_dir": "log_dir: build/logs",
+                   "cache": "cache: .ipo_cache/reports.json", "title": "title: Rapporten",
+                   "lang": "lang: nl"}
 
 
 def slugify(value: Any) -> str:
@@ -99,6 +104,10 @@ class EngineOptions:
         still import what they use).
     seed
         Seed of ``random`` and ``numpy.random`` at the start of every report.
+
+    Every option is type- and range-checked on construction (a
+    :class:`~ipo_research.errors.ReportError` names the option, what it expects and what
+    it found); :meth:`from_mapping` also refuses unknown options and names the plan file.
     """
 
     kernel: str = "python3"
@@ -107,6 +116,130 @@ class EngineOptions:
     startup_timeout: int = 60
     preload: tuple[str, ...] = ("numpy", "pandas", "matplotlib.pyplot")
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in _ENGINE_RULES:
+            _check_engine_option(name, getattr(self, name), None)
+        object.__setattr__(self, "preload", tuple(self.preload))
+
+    @classmethod
+    def from_mapping(cls, raw: Any, *, file: str | None = None) -> EngineOptions:
+        """Build the options from a plan's ``engine:`` mapping, checking every value.
+
+        Parameters
+        ----------
+        raw
+            The parsed ``engine:`` value (``None``: all defaults).
+        file
+            The plan file, for error messages.
+
+        Raises
+        ------
+        ReportError
+            When ``engine`` is not a mapping, names an unknown option, or an option has
+            the wrong type or is out of range (the message names the option, what it
+            expects and what it found).
+
+        Examples
+        --------
+        >>> EngineOptions.from_mapping({"recycle_after": 10, "preload": ["numpy"]}).preload
+        ('numpy',)
+        """
+        options = _mapping(raw, "engine", file, "engine: {recycle_after: 25, cell_timeout: 600}",
+                           expected="a mapping of engine options")
+        unknown = sorted(str(k) for k in options if k not in _ENGINE_RULES)
+        if unknown:
+            raise ReportError(f"invalid 'engine' options: unknown option(s) {unknown}", file=file,
+                              context={"key": "engine"},
+                              hint=f"allowed: {sorted(_ENGINE_RULES)}")
+        for name, value in options.items():
+            _check_engine_option(str(name), value, file)
+        values: dict[str, Any] = {
+            str(k): (tuple(v) if k == "preload" else v) for k, v in options.items()}
+        return cls(**values)
+
+
+#: Engine option -> (what it must be, in words; a YAML example).
+_ENGINE_RULES: dict[str, tuple[str, str]] = {
+    "kernel": ("a Jupyter kernel name (text)", "kernel: python3"),
+    "recycle_after": ("a whole number >= 1", "recycle_after: 25"),
+    "cell_timeout": ("a whole number of seconds >= 1, or null for no limit",
+                     "cell_timeout: 600"),
+    "startup_timeout": ("a whole number of seconds >= 1", "startup_timeout: 60"),
+    "preload": ("a list of module names", "preload: [numpy, pandas, matplotlib.pyplot]"),
+    "seed": (f"a whole number from 0 to {2**32 - 1}", "seed: 0"),
+}
+_MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_engine_option(name: str, value: Any, file: str | None) -> None:
+    """Refuse an engine option of the wrong type or out of range."""
+    if name in ("recycle_after", "startup_timeout"):
+        ok = _is_int(value) and value >= 1
+    elif name == "cell_timeout":
+        ok = value is None or (_is_int(value) and value >= 1)
+    elif name == "seed":
+        ok = _is_int(value) and 0 <= value < 2**32
+    elif name == "kernel":
+        ok = isinstance(value, str) and bool(value.strip())
+    else:  # preload: the names are imported in the kernel, so only dotted names pass
+        ok = isinstance(value, list | tuple)
+        bad = [v for v in value if not (isinstance(v, str) and _MODULE_NAME.match(v))] if ok \
+            else []
+        if bad:
+            ok, value = False, bad[0]
+    if not ok:
+        expected, example = _ENGINE_RULES[name]
+        raise ReportError(
+            f"engine option {name!r} must be {expected}, found {_found(value)}", file=file,
+            context={"key": f"engine.{name}"}, hint=f"write e.g. '{example}' under 'engine:'",
+        )
+
+
+def _found(value: Any) -> str:
+    """Describe a YAML value for an error message: its kind and (shortened) value."""
+    if value is None:
+        return "null (nothing)"
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (bool, "a boolean"), ((int, float), "a number"), (str, "text"),
+        (Mapping, "a mapping"), ((list, tuple), "a list"))
+    kind = next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _mapping(value: Any, key: str, file: str | None, example: str, *,
+             expected: str = "a mapping") -> dict[Any, Any]:
+    """Return ``value`` as a dict (``None``: empty) or refuse another shape."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ReportError(f"{key!r} must be {expected}, found {_found(value)}", file=file,
+                          context={"key": key}, hint=f"write e.g. '{example}'")
+    return dict(value)
+
+
+def _list(value: Any, key: str, file: str | None, example: str, *,
+          expected: str = "a list") -> list[Any]:
+    """Return ``value`` as a list (``None``: empty) or refuse another shape."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ReportError(f"{key!r} must be {expected}, found {_found(value)}", file=file,
+                          context={"key": key}, hint=f"write e.g. '{example}'")
+    return value
+
+
+def _text(value: Any, key: str, file: str | None, example: str) -> str:
+    """Return a scalar (text or number) as text, or refuse a list, mapping or boolean."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ReportError(f"{key!r} must be text, found {_found(value)}", file=file,
+                          context={"key": key}, hint=f"write e.g. '{example}'")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -317,13 +450,28 @@ def _expand_grid(grid: Mapping[str, Any], datasets: Mapping[str, Path],
         if isinstance(spec, list):
             values = spec
         elif isinstance(spec, dict) and set(spec) == {"distinct"}:
-            src = spec["distinct"] or {}
+            example = "{distinct: {dataset: responses, column: Leerteam}}"
+            src = _mapping(spec["distinct"], f"grid.{name}.distinct", file, example,
+                           expected="a mapping with 'dataset' and 'column'")
+            _check_keys(src, {"dataset", "column", "where"}, f"grid {name!r} 'distinct'", file)
             if "column" not in src or "dataset" not in src:
                 raise ReportError(f"grid {name!r}: 'distinct' needs 'dataset' and 'column'",
-                                  file=file, hint="e.g. {distinct: {dataset: responses, column: "
-                                                   "Leerteam}}")
-            dataset = datasets.get(src["dataset"], root / str(src["dataset"]))
-            values = memo.values(dataset, str(src["column"]), src.get("where"), file=file)
+                                  file=file, hint=f"e.g. {example}")
+            column = _text(src["column"], f"grid.{name}.distinct.column", file, example)
+            dataset_name = _text(src["dataset"], f"grid.{name}.distinct.dataset", file, example)
+            where = _mapping(src.get("where"), f"grid.{name}.distinct.where", file,
+                             "where: {Regio: Zwolle}",
+                             expected="a mapping of column name to value")
+            for column_name, value in where.items():
+                if not isinstance(value, str | int | float | bool):
+                    raise ReportError(
+                        f"grid {name!r}: 'where' value of column {column_name!r} must be one "
+                        f"value (text, number or boolean), found {_found(value)}", file=file,
+                        context={"key": f"grid.{name}.distinct.where.{column_name}"},
+                        hint="write e.g. 'where: {Regio: Zwolle}'; make one grid entry per value",
+                    )
+            dataset = datasets.get(dataset_name, root / dataset_name)
+            values = memo.values(dataset, column, where, file=file)
         else:
             raise ReportError(
                 f"grid {name!r} must be a list of values or {{distinct: ...}}, got {spec!r}",
@@ -365,8 +513,11 @@ def load_plan(path: str | Path) -> Plan:
     ReadError
         When the plan cannot be read or parsed.
     ReportError
-        For an unknown key, a missing template, a bad grid, output pattern or duplicate
-        output.
+        For an unknown key, a value of the wrong shape (``templates``, ``datasets``,
+        ``grid``, ``parameters``, ``cases`` or ``engine`` given as a list or a scalar; the
+        message names the key, the expected shape and what was found), an engine option of
+        the wrong type or out of range, a missing template, a bad grid, output pattern or
+        duplicate output.
     ParameterError
         For unknown, missing, ill-typed or not-allowed parameters (all reports checked).
     """
@@ -374,25 +525,36 @@ def load_plan(path: str | Path) -> Plan:
     where = str(path)
     data = _read_yaml(file)
     _check_keys(data, _PLAN_KEYS, "the plan", where)
+    for key, example in _PLAN_TEXT_KEYS.items():
+        if key in data:
+            _text(data[key], key, where, example)
     root = (file.parent / str(data.get("root", "."))).resolve()
     lang = str(data.get("lang", "nl"))
-    engine_raw = dict(data.get("engine") or {})
-    try:
-        if "preload" in engine_raw:
-            engine_raw["preload"] = tuple(engine_raw["preload"] or ())
-        engine = EngineOptions(**engine_raw)
-    except TypeError as err:
-        raise ReportError(f"invalid 'engine' options: {err}", file=where,
-                          hint=f"allowed: {sorted(EngineOptions.__dataclass_fields__)}") from err
-    datasets = {str(k): root / str(v) for k, v in (data.get("datasets") or {}).items()}
+    engine = EngineOptions.from_mapping(data.get("engine"), file=where)
+    datasets = {
+        str(k): root / _text(v, f"datasets.{k}", where, f"{k}: data/processed/{k}.parquet")
+        for k, v in _mapping(data.get("datasets"), "datasets", where,
+                             "datasets: {responses: data/processed/demo/responses.parquet}",
+                             expected="a mapping of dataset name to path").items()
+    }
 
     templates: dict[str, TemplateSpec] = {}
-    for name, raw in (data.get("templates") or {}).items():
-        raw = {"path": raw} if isinstance(raw, str) else dict(raw or {})
+    for name, raw in _mapping(data.get("templates"), "templates", where,
+                              "templates: {leerteam: {path: notebooks/03_leerteam.ipynb}}",
+                              expected="a mapping of template name to settings").items():
+        key = f"templates.{name}"
+        raw = {"path": raw} if isinstance(raw, str) else _mapping(
+            raw, key, where, f"{name}: {{path: notebooks/{name}.ipynb, params: {{...}}}}",
+            expected="a notebook path or a mapping with 'path'")
         _check_keys(raw, _TEMPLATE_KEYS, f"template {name!r}", where)
         if "path" not in raw:
             raise ReportError(f"template {name!r} has no 'path'", file=where,
                               hint="give the notebook path relative to the plan's root")
+        for sub in ("path", "title", "cwd", "description"):
+            if sub in raw:
+                _text(raw[sub], f"{key}.{sub}", where, f"{sub}: ...")
+        inputs = _list(raw.get("inputs"), f"{key}.inputs", where, "inputs: [responses]",
+                       expected="a list of dataset names, paths or globs")
         tpath = (root / str(raw["path"])).resolve()
         if not tpath.is_file():
             raise ReportError(f"template {name!r} not found", file=where,
@@ -400,7 +562,8 @@ def load_plan(path: str | Path) -> Plan:
         defaults = read_template_defaults(tpath)
         templates[str(name)] = TemplateSpec(
             name=str(name), path=tpath, title=str(raw.get("title", name)),
-            inputs=tuple(str(i) for i in raw.get("inputs") or ()),
+            inputs=tuple(_text(i, f"{key}.inputs", where, "inputs: [responses]")
+                         for i in inputs),
             params=parse_declarations(raw.get("params"), defaults, template=str(name),
                                       file=where),
             cwd=(root / str(raw["cwd"])).resolve() if "cwd" in raw else tpath.parent,
@@ -410,22 +573,41 @@ def load_plan(path: str | Path) -> Plan:
     cache_file = root / str(data.get("cache", ".ipo_cache/reports.json"))
     memo = _DistinctMemo(cache_file.with_name("distinct.json"))
     pending: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
-    for index, entry in enumerate(data.get("reports") or [], start=1):
+    entries = _list(data.get("reports"), "reports", where,
+                    "reports: [{template: team, grid: {...}, output: \"team/{leerteam}.html\"}]",
+                    expected="a list of report entries (each starting with '- template:')")
+    for index, entry in enumerate(entries, start=1):
         label = f"reports entry {index}"
         if not isinstance(entry, dict):
-            raise ReportError(f"{label} must be a mapping", file=where,
+            raise ReportError(f"{label} must be a mapping, found {_found(entry)}", file=where,
+                              context={"key": f"reports[{index}]"},
                               hint="give 'template', 'grid'/'cases' and 'output'")
         _check_keys(entry, _ENTRY_KEYS, label, where)
+        key = f"reports[{index}]"
         tname = entry.get("template")
-        if tname not in templates:
+        if not isinstance(tname, str) or tname not in templates:
             raise ReportError(f"{label} names unknown template {tname!r}", file=where,
                               hint=f"use one of {sorted(templates)}")
-        if "output" not in entry or not str(entry["output"]).endswith(".html"):
+        if "output" not in entry or not isinstance(entry["output"], str) or \
+                not entry["output"].endswith(".html"):
             raise ReportError(f"{label} needs an 'output' pattern ending in .html", file=where,
+                              context={"key": f"{key}.output"},
                               hint="e.g. output: \"leerteam/{leerteam}.html\"")
-        fixed = dict(entry.get("parameters") or {})
-        cases = entry.get("cases") or [{}]
-        for combo in _expand_grid(entry.get("grid") or {}, datasets, root, where, memo):
+        if entry.get("title") is not None:
+            _text(entry["title"], f"{key}.title", where, "title: \"Leerteam {leerteam}\"")
+        fixed = _mapping(entry.get("parameters"), f"{key}.parameters", where,
+                         "parameters: {min_n: 10}",
+                         expected="a mapping of parameter name to value")
+        cases = _list(entry.get("cases"), f"{key}.cases", where,
+                      "cases: [{min_n: 5}, {min_n: 20}]",
+                      expected="a list of parameter mappings") or [{}]
+        for number, case in enumerate(cases, start=1):
+            _mapping(case, f"{key}.cases[{number}]", where, "- {min_n: 5}",
+                     expected="a mapping of parameter name to value")
+        grid = _mapping(entry.get("grid"), f"{key}.grid", where,
+                        "grid: {region: [Zwolle, Deventer]}",
+                        expected="a mapping of parameter name to a list of values")
+        for combo in _expand_grid(grid, datasets, root, where, memo):
             for case in cases:
                 values = {**fixed, **combo, **dict(case)}
                 pending.append((str(tname), str(entry["output"]),
