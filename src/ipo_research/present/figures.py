@@ -394,7 +394,8 @@ def slope_plot(
     ax.set_ylabel(ylabel or text("score", language))
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, loc="best")
+    # below the axes: individual lines fill the whole plot area, so "best" still overlaps them
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     description = {
