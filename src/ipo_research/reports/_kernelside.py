@@ -10,7 +10,10 @@ as in a kernel that was started for it alone:
 * the execution counter (the first cell of every report gets execution count 1);
 * the working directory, ``sys.path``, ``os.environ`` and the warning filters;
 * modules imported by a report from outside the Python installation (a helper module
-  next to a notebook is imported afresh by the next report);
+  next to a notebook is imported afresh by the next report), except submodules of a
+  package that was imported before the snapshot (a preloaded library, such as
+  ``ipo_research`` itself in an editable install: re-importing it for every report would
+  cost time and discard its caches of built-in definitions);
 * matplotlib (figures closed, ``rcParams`` restored, inline figure formats), pandas
   options, numpy print and floating-point error options;
 * the global random generators of :mod:`random` and ``numpy.random`` (seeded).
@@ -54,6 +57,7 @@ def snapshot() -> None:
     _STATE["environ"] = dict(os.environ)
     _STATE["filters"] = list(warnings.filters)
     _STATE["prefixes"] = _installation_prefixes()
+    _STATE["libraries"] = _preloaded_packages()
     mpl = sys.modules.get("matplotlib")
     if mpl is not None:
         _STATE["rc"] = copy.deepcopy(dict(mpl.rcParams))
@@ -74,11 +78,23 @@ def _inline_backend() -> Any:
     return InlineBackend.instance()
 
 
+def _preloaded_packages() -> frozenset[str]:
+    """Top-level packages (not plain modules) imported so far, e.g. ``ipo_research``."""
+    return frozenset(name for name, module in list(sys.modules.items())
+                     if "." not in name and getattr(module, "__path__", None) is not None)
+
+
 def _drop_report_modules() -> None:
-    """Forget modules a report imported from outside the Python installation."""
+    """Forget modules a report imported from outside the Python installation.
+
+    Submodules of packages imported before the snapshot stay: they are library code.
+    """
     known: set[str] = _STATE["modules"]
     prefixes: tuple[str, ...] = _STATE["prefixes"]
+    libraries: frozenset[str] = _STATE["libraries"]
     for name in [n for n in list(sys.modules) if n not in known]:
+        if name.partition(".")[0] in libraries:
+            continue
         module = sys.modules.get(name)
         origin = getattr(module, "__file__", None)
         if origin is None:

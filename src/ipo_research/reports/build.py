@@ -60,13 +60,18 @@ class Outcome:
 
 @dataclass
 class BuildSummary:
-    """What a build did; ``exit_code`` is 1 when any report failed."""
+    """What a build did; ``exit_code`` is 1 when any report failed.
+
+    ``report_seconds`` holds, per report run in this build, the seconds its worker spent
+    on it (kernel preparation, execution and HTML export).
+    """
 
     total: int = 0
     built: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    report_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -86,7 +91,8 @@ class BuildSummary:
         """Return the summary as JSON-ready data."""
         return {"total": self.total, "built": self.built, "skipped": self.skipped,
                 "failed": [{"id": r, "error": m, "log": log} for r, m, log in self.failed],
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3),
+                "report_seconds": {k: round(v, 3) for k, v in self.report_seconds.items()}}
 
 
 # ---------------------------------------------------------------------- worker side
@@ -154,6 +160,8 @@ def run_job(job: Job) -> Outcome:
 
 # ---------------------------------------------------------------------- driver side
 def _run_threads(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
+    import papermill  # noqa: F401  # first: its entry point imports our engine module
+
     from ipo_research.reports.engine import shutdown_sessions
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipo-report")
@@ -304,6 +312,7 @@ def _publish(plan: Plan, report: ReportSpec, outcome: Outcome, cache: BuildCache
              summary: BuildSummary) -> None:
     """Write one report's files atomically, then record it in the cache."""
     html_path, nb_path, log_path = _paths(plan, report)
+    summary.report_seconds[report.id] = outcome.seconds
     if outcome.executed:
         atomic_write(nb_path, outcome.executed)
     atomic_write(html_path, outcome.html)
