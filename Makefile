@@ -46,7 +46,7 @@ test: $(STAMP) $(DEMO_PROCESSED) ## set up and run the whole test suite (lint, t
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile --doctest-modules src/ipo_research tests
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks

@@ -43,14 +43,14 @@ import pyarrow.compute as pc
 from ipo_research.cleaning.audit import AuditTrail, per_column
 from ipo_research.cleaning.identifiers import find_identifiers, identifier_by_content
 from ipo_research.cleaning.pseudonym import (
-    hmac_table,
+    HmacJob,
     pseudonym_series,
     resolve_key,
-    respondent_codes,
+    respondent_keys,
 )
 from ipo_research.cleaning.recode import CLASSES, recode_block, source_row
 from ipo_research.cleaning.rules import CleaningRules, _norm_label
-from ipo_research.cleaning.schema import build_schema, score_columns, validate
+from ipo_research.cleaning.schema import schema_for, score_columns, validate
 from ipo_research.errors import CleaningError, PrivacyError
 from ipo_research.instruments.model import Instrument
 
@@ -176,20 +176,59 @@ def _canonical_stamps(text: pd.Series) -> np.ndarray:
     """Times written exactly as ``dd-mm-jjjj uu:mm`` (the first of the accepted formats),
     parsed by Arrow; NaT for every other value.
 
-    A value counts only when Arrow writes the parsed time back as the same text, so it is
-    a well-formed time that :func:`pandas.to_datetime` with that format reads the same;
-    the others go through the pandas formats as before.  (pandas parses a fixed format
-    at about 2 microseconds per value, Arrow some 20 times faster.)
+    A value counts only when it is the text that writing the parsed time back in that
+    format gives (zero-padded fields, a year of four digits), so it is a well-formed time
+    that :func:`pandas.to_datetime` with that format reads the same; the others go
+    through the pandas formats as before.  (pandas parses a fixed format at about 2
+    microseconds per value, Arrow some 20 times faster; the text is rebuilt from the
+    parsed fields with numpy, as formatting it back with Arrow costs a microsecond a value.)
     """
     fmt = _TIME_FORMATS[0]
+    nat = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     try:
         strings = pa.chunked_array(pa.array(text.array)).cast(pa.large_string())
         parsed = pc.strptime(strings, format=fmt, unit="ns", error_is_null=True)
-        same = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), strings), False)
-        kept = pc.if_else(same, parsed, pa.scalar(None, type=parsed.type))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
-    return np.asarray(kept.to_numpy(), dtype="datetime64[ns]")
+        return nat
+    stamps = np.asarray(parsed.to_numpy(), dtype="datetime64[ns]")
+    chunk = strings.combine_chunks()
+    if len(chunk) == 0:
+        return nat
+    buffers = chunk.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
+    offsets = offsets[chunk.offset :]
+    raw = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(
+        0, dtype=np.uint8)
+    rows = np.flatnonzero((np.diff(offsets) == 16) & ~np.isnat(stamps))
+    if chunk.null_count:
+        valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        rows = rows[valid[rows]]
+    if rows.size == 0:
+        return nat
+    written = raw[offsets[rows][:, None] + np.arange(16)]
+    # the text Arrow would write for each parsed time: "dd-mm-jjjj uu:mm"
+    when = stamps[rows]
+    minute = when.astype("datetime64[m]")
+    day = minute.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]")
+    fields = {
+        0: (day - month).astype(np.int64) + 1,
+        3: (month - year).astype(np.int64) + 1,
+        6: year.astype(np.int64) + 1970,
+        11: (minute - day).astype(np.int64) // 60,
+        14: (minute - day).astype(np.int64) % 60,
+    }
+    expected = np.empty((rows.size, 16), dtype=np.int64)
+    for pos, value in fields.items():
+        width = 4 if pos == 6 else 2
+        for k in range(width):
+            expected[:, pos + k] = value // 10 ** (width - 1 - k) % 10 + 48
+    expected[:, [2, 5, 10, 13]] = [ord("-"), ord("-"), ord(" "), ord(":")]
+    same = (expected == written).all(axis=1)
+    same &= (fields[6] >= 1000) & (fields[6] <= 9999) & (when == minute)
+    nat[rows[same]] = when[same]
+    return nat
 
 
 def _parse_timestamp(values: pd.Series) -> np.ndarray:
@@ -215,32 +254,57 @@ def _parse_timestamp(values: pd.Series) -> np.ndarray:
 
 
 def _count_rows(mask: np.ndarray) -> np.ndarray:
-    """Number of ``True`` cells per row of a 2-D boolean array."""
-    return mask.view(np.uint8).sum(axis=1, dtype=np.int64)
+    """Number of ``True`` cells per row of a 2-D boolean array (``int64``).
+
+    Counted column by column in small integers: the columns of a column-major block are
+    contiguous, so this streams through memory once.
+    """
+    n, width = mask.shape
+    counts = np.zeros(n, dtype=np.uint8 if width < 256 else np.int64)
+    for j in range(width):
+        np.add(counts, mask[:, j], out=counts)
+    return counts.astype(np.int64)
+
+
+def _group_sums(
+    values: np.ndarray, answered_cells: np.ndarray, columns: list[int], low: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and number of the answered cells of ``columns``, per row.
+
+    ``answered_cells`` tells which cells of ``values`` are answered.  The sums are
+    accumulated column by column, in the order of ``columns``, so they need no copy of
+    the block.  When no answer lies below 0 (``low``, the scale minimum, is not negative)
+    a missing answer adds ``fmax(nan, 0) = 0`` and an answer ``fmax(x, 0) = x``, which
+    is the same sum as skipping the missing answers and faster than a masked addition.
+    """
+    n = values.shape[0]
+    counts = np.zeros(n, dtype=np.uint8 if len(columns) < 256 else np.int64)
+    sums = np.zeros(n)
+    scratch = np.empty(n) if low >= 0 else None
+    for j in columns:
+        if scratch is not None:
+            np.fmax(values[:, j], 0.0, out=scratch)
+            sums += scratch
+        else:
+            np.add(sums, values[:, j], out=sums, where=answered_cells[:, j])
+        np.add(counts, answered_cells[:, j], out=counts)
+    return sums, counts
 
 
 def _group_score(
-    values: np.ndarray, answered_cells: np.ndarray, columns: list[int], width: int,
-    min_answered: float,
+    sums: np.ndarray, counts: np.ndarray, width: int, min_answered: float
 ) -> np.ndarray:
     """Score of one item group: the mean of its answered items, when at least
     ``min_answered`` of its ``width`` items are answered, else missing.
 
-    ``answered_cells`` tells which cells of ``values`` are answered, ``columns`` are the
-    group's columns in both; ``width`` counts the group's items, also those without a
-    column here (never answered: the retrospective block may lack some items).  Sums
-    and counts are accumulated column by column, which needs no copy of the block.
+    ``sums`` and ``counts`` are those of :func:`_group_sums`; ``width`` counts the group's
+    items, also those without a column (never answered: the retrospective block may lack
+    some items).
     """
-    n = values.shape[0]
-    answered = np.zeros(n, dtype=np.int64)
-    sums = np.zeros(n)
-    for j in columns:
-        np.add(sums, values[:, j], out=sums, where=answered_cells[:, j])
-        answered += answered_cells[:, j]
-    enough = answered >= math.ceil(min_answered * width - 1e-9)
+    enough = counts >= math.ceil(min_answered * width - 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / answered
-    return np.where(enough & (answered > 0), means, np.nan)
+        means = sums / counts
+    return np.where(enough & (counts > 0), means, np.nan)
 
 
 def _duplicate_losers(
@@ -275,6 +339,21 @@ def _duplicate_losers(
     best[1:] = ranked[1:] != ranked[:-1]
     losers[rows[order[~best]]] = True
     return losers
+
+
+def _kept_rows(column: pd.Series, idx: np.ndarray, alive: np.ndarray) -> pd.Series:
+    """The rows ``idx`` (where ``alive``) of a raw column, with a fresh 0-based index.
+
+    A text column (pandas ``str``, Arrow-backed) is filtered by Arrow with the mask, which
+    is some three times faster than taking the positions when most rows are kept.
+    """
+    dtype = column.dtype
+    if (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+            and dtype.na_value is np.nan):
+        data = pa.chunked_array(pa.array(column.array))
+        if pa.types.is_large_string(data.type):
+            return pd.Series(pd.array(data.filter(pa.array(alive)), dtype=dtype))
+    return column.iloc[idx].reset_index(drop=True)
 
 
 def _str_series(array: pa.Array) -> pd.Series:
@@ -359,6 +438,10 @@ def clean(
     file = _source_name(raw, source)
     offset = raw.attrs.get("row_offset")
     row_offset = int(offset) if offset is not None else None
+    # a view without attrs (the export is never modified): pandas deep-copies a frame's
+    # attrs into every column taken from it, dozens of times in one run
+    raw = raw.copy(deep=False)
+    raw.attrs = {}
     min_answered = rules.min_answered if rules.min_answered is not None else inst.min_answered
     retro = rules.retro_suffix or inst.retrospective.get("before") or "_retro"
     n_raw = len(raw)
@@ -554,265 +637,282 @@ def clean(
     alive = np.ones(n_raw, dtype=bool)
     flags: dict[str, np.ndarray] = {}
 
-    # ---------------------------------------------------------------- respondent
-    # integer codes of the normalised ids: duplicates and matching compare integers
-    id_code, id_uniques = respondent_codes(raw[respondent])
-    no_id = id_code < 0
-    audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
-              columns=[respondent])
-    alive &= ~no_id
+    # ---------------------------------------------------------------- pseudonyms
+    # integer codes of the normalised ids: duplicates and matching compare integers.
+    # While the rules below run, the HMAC of every distinct id is computed on another core
+    # (a helper process, stopped when anything below raises); it starts after the recoding,
+    # which uses both cores itself.
+    id_code, id_uniques = respondent_keys(raw[respondent])
+    with HmacJob(id_uniques, secret) as hashing:
+        # ---------------------------------------------------------------- respondent
+        no_id = id_code < 0
+        audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
+                  columns=[respondent])
+        alive &= ~no_id
 
-    # ---------------------------------------------------------------- wave
-    if wave is not None:
-        audit.add(
-            "wave", "missing or unknown wave", rows_dropped=int((bad_wave & alive).sum()),
-            columns=[wave],
-            details=(
-                "mapping: " + ", ".join(f"{k}->{v}" for k, v in rules.waves.items())
-                + (f"; unknown values: {', '.join(unknown[:5])}" if unknown else "")
-            ),
-        )
-        alive &= ~bad_wave
-    else:
-        audit.add("wave", "missing or unknown wave", details=f"every row is wave {wave_value!r}")
-
-    values = block.values
-    position = {item: j for j, item in enumerate(block.items)}
-    scored = list(inst.scored_items)
-    scored_idx = [position[i] for i in scored]
-    all_scored = scored_idx == list(range(values.shape[1]))
-    scored_vals = values if all_scored else values[:, scored_idx]
-    # which cells are answered: computed once (reverse keying keeps the pattern)
-    answered_cells = ~np.isnan(values)
-    answered_scored = _count_rows(answered_cells if all_scored else answered_cells[:, scored_idx])
-    share = answered_scored / len(scored) if scored else np.zeros(n_raw)
-    complete = share >= min_answered - 1e-12
-
-    # ---------------------------------------------------------------- duplicates
-    # one integer per (respondent, wave) of the live rows; rows are in a duplicate group
-    # when their pair occurs more than once among the live rows
-    pair = np.where(alive, id_code * max(n_waves, 1) + np.maximum(wave_code, 0), 0)
-    in_group = alive & (np.bincount(pair[alive], minlength=1)[pair] > 1) if alive.any() else alive
-    if rules.duplicates == "keep":
-        dup = np.zeros(n_raw, dtype=bool)
-        audit.add("duplicates", "duplicate submissions kept (policy 'keep')",
-                  rows_flagged=int(in_group.sum()))
-    else:
-        # only rows in a duplicate group need their submission time parsed
-        stamps = np.zeros(n_raw, dtype=np.int64)
-        if stamp_col is not None and in_group.any():
-            stamps[in_group] = _parse_timestamp(raw[stamp_col][in_group])
-        dup = _duplicate_losers(
-            np.flatnonzero(in_group), pair, stamps,
-            complete if rules.duplicates == "latest_complete" else None,
-            first=rules.duplicates == "first", n_rows=n_raw,
-        )
-        what = {
-            "latest_complete": "kept the latest complete submission",
-            "latest": "kept the latest submission",
-            "first": "kept the first submission",
-        }[rules.duplicates]
-        audit.add(
-            "duplicates", f"duplicate submission of respondent and wave ({what})",
-            rows_dropped=int(dup.sum()), columns=[c for c in (stamp_col,) if c],
-            details=f"ordered by {stamp_col or 'position in the file'}; complete = at least "
-            f"{min_answered:.0%} of scored items answered",
-        )
-        alive &= ~dup
-
-    # ---------------------------------------------------------------- speeders
-    if rules.speeders != "off" and duration_col is not None:
-        seconds = _parse_duration(raw[duration_col], file=file, column=duration_col,
-                                  row_offset=row_offset)
-        median = float(np.nanmedian(seconds)) if np.isfinite(seconds).any() else float("nan")
-        if rules.speeder_seconds is not None:
-            threshold = float(rules.speeder_seconds)
-            how = f"duration < {threshold:g} s"
-        else:
-            threshold = rules.speeder_fraction * median
-            how = f"duration < {rules.speeder_fraction:.3g} x median {median:.1f} s = {threshold:.1f} s"
-        with np.errstate(invalid="ignore"):
-            fast = seconds < threshold
-        _apply(audit, "speeders", f"speeder ({how})", rules.speeders, fast, alive, flags,
-               "flag_speeder", [duration_col])
-    else:
-        why = "rule off" if rules.speeders == "off" else "no duration column"
-        audit.add("speeders", f"speeder rule not applied ({why})")
-
-    # ---------------------------------------------------------------- straight-lining
-    if rules.straightlining != "off":
-        need = rules.straightline_min_items or max(3, math.ceil(min_answered * len(scored)))
-        answered = answered_scored
-        lo = np.fmin.reduce(scored_vals, axis=1)  # ignores missing answers, no warnings
-        hi = np.fmax.reduce(scored_vals, axis=1)
-        straight = (answered >= need) & (lo == hi)
-        _apply(audit, "straight-lining",
-               f"straight-lining (same answer to all of at least {need} answered items, "
-               "before reverse keying)",
-               rules.straightlining, straight, alive, flags, "flag_straightline",
-               [now_cols[i] for i in scored])
-    else:
-        audit.add("straight-lining", "straight-lining rule not applied (rule off)")
-
-    # ---------------------------------------------------------------- too few answered
-    few = ~complete
-    _apply(audit, "too few answered",
-           f"fewer than {min_answered:.0%} of the {len(scored)} scored items answered",
-           rules.too_few, few, alive, flags, "flag_too_few", [])
-
-    # ---------------------------------------------------------------- reverse keying
-    # in place on the blocks: the answers before reverse keying are not needed any more
-    rev = [i for i in inst.reverse if i in position]
-    n_rev = 0
-    for blk in blocks:
-        for col_idx in [k for k, item in enumerate(blk.items) if item in rev]:
-            column = blk.values[:, col_idx]
-            n_rev += int(np.count_nonzero(~np.isnan(column) & alive))
-            np.subtract(inst.scale_min + inst.scale_max, column, out=column)
-    audit.add(
-        "reverse keying", f"reverse-keyed ({inst.scale_min} + {inst.scale_max} - x)",
-        cells_changed=n_rev, columns=rev + [i + retro for i in rev if has_retro and i in retro_cols],
-    )
-
-    # ---------------------------------------------------------------- scores
-    scores: dict[str, np.ndarray] = {}
-    score_names = score_columns(inst)
-    groups = {name: list(items) for name, items in inst.subscales.items()}
-    if inst.total is not None:
-        groups[inst.total] = scored
-    na_scores: dict[str, int] = {}
-    for blk, suffix in zip(blocks, ("", retro), strict=False):
-        if blk is not block:
-            answered_cells = ~np.isnan(blk.values)
-        where = {item: j for j, item in enumerate(blk.items)}
-        # a block (the ratings or the retrospective ratings) left wholly empty is not
-        # counted: its scores are missing because nothing was asked or answered
-        block_answered = answered_cells.any(axis=1)
-        for name in score_names:
-            score = _group_score(blk.values, answered_cells,
-                                 [where[i] for i in groups[name] if i in where],
-                                 len(groups[name]), min_answered)
-            scores[name + suffix] = score
-            na_scores[name + suffix] = int((np.isnan(score) & block_answered & alive).sum())
-    audit.add(
-        "scores", f"score missing: fewer than {min_answered:.0%} of its items answered "
-        "(rows with an empty block not counted)",
-        cells_changed=sum(na_scores.values()),
-        columns=[c for c, n in na_scores.items() if n],
-        details=per_column(na_scores),
-    )
-
-    # ---------------------------------------------------------------- waves
-    live_ids = id_code[alive]
-    live_waves = wave_code[alive]
-    seen_waves = np.flatnonzero(np.bincount(live_waves, minlength=n_waves))
-    expected = len(seen_waves)
-    in_wave = np.zeros((len(id_uniques), max(n_waves, 1)), dtype=bool)
-    in_wave[live_ids, live_waves] = True
-    per_id = in_wave.sum(axis=1)
-    unmatched_id = (per_id > 0) & (per_id < expected)
-    unmatched = alive & unmatched_id[np.maximum(id_code, 0)]
-    n_resp = int(np.count_nonzero(per_id))
-    wave_list = ", ".join(sorted(wave_names[w] for w in seen_waves))
-    if rules.drop_unmatched:
-        audit.add("waves", f"respondent not in all {expected} waves (dropped)",
-                  rows_dropped=int(unmatched.sum()),
-                  details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
-                  f"waves: {wave_list}")
-        alive &= ~unmatched
-        matched = np.ones(n_raw, dtype=bool)
-    else:
-        audit.add("waves", f"respondent not in all {expected} waves (flagged: matched = False)",
-                  rows_flagged=int(unmatched.sum()),
-                  details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
-                  f"waves: {wave_list}")
-        matched = ~unmatched
-    if has_retro and inst.total is not None:
-        post = wave_code == wave_names.index("post") if "post" in wave_names else np.zeros_like(alive)
-        no_retro = alive & np.isnan(scores[inst.total + retro]) & post
-        audit.add("waves", "post wave without a retrospective pre score (flagged)",
-                  rows_flagged=int(no_retro.sum()), columns=[inst.total + retro])
-
-    # ---------------------------------------------------------------- assemble
-    idx = np.flatnonzero(alive)
-    kept_ids = id_code[idx]
-    used = np.zeros(len(id_uniques), dtype=bool)
-    used[kept_ids] = True
-    used_ids = np.flatnonzero(used)
-    local = np.full(len(id_uniques), -1, dtype=np.int64)
-    local[used_ids] = np.arange(len(used_ids))
-    # each distinct kept id is hashed once; pseudonyms are gathered as Arrow strings
-    front: dict[str, Any] = {
-        "respondent": pseudonym_series(hmac_table(id_uniques[used_ids].tolist(), secret),
-                                       local[kept_ids]),
-        "wave": _str_series(pa.array(wave_names or [""], type=pa.large_string())
-                            .take(pa.array(wave_code[idx]))),
-    }
-    context_names: list[str] = []
-    reserved = {"respondent", "wave", "matched", *inst.items, *scores, *flags}
-    reserved |= {i + retro for i in retro_cols}
-    for name in keep:
-        target = renames.get(name, name)
-        if target in reserved or target in front:
-            raise CleaningError(
-                f"context column would be named {target!r}, which is taken", file=file,
-                column=name, hint="rename it with the column mapping",
+        # ---------------------------------------------------------------- wave
+        if wave is not None:
+            audit.add(
+                "wave", "missing or unknown wave", rows_dropped=int((bad_wave & alive).sum()),
+                columns=[wave],
+                details=(
+                    "mapping: " + ", ".join(f"{k}->{v}" for k, v in rules.waves.items())
+                    + (f"; unknown values: {', '.join(unknown[:5])}" if unknown else "")
+                ),
             )
-        front[target] = raw[name].iloc[idx].reset_index(drop=True)
-        context_names.append(target)
-    # items and scores: one float block, filled column by column and wrapped without a copy
-    numeric: list[tuple[str, np.ndarray]] = [
-        (item, block.values[:, j]) for j, item in enumerate(block.items)
-    ]
-    numeric += [(name, scores[name]) for name in score_names]
-    if has_retro:
-        numeric += [(item + retro, blocks[1].values[:, j])
-                    for j, item in enumerate(blocks[1].items)]
-        numeric += [(name + retro, scores[name + retro]) for name in score_names]
-    floats = np.empty((len(idx), len(numeric)), dtype=float, order="F")
-    for j, (_, column) in enumerate(numeric):
-        np.take(column, idx, out=floats[:, j], mode="clip")  # clip: unbuffered
-    data = pd.DataFrame(floats, columns=[name for name, _ in numeric], copy=False)
-    for pos, (name, column) in enumerate(front.items()):
-        data.insert(pos, name, column)
-    for name, mask in flags.items():
-        data[name] = mask[idx]
-    data["matched"] = matched[idx]
+            alive &= ~bad_wave
+        else:
+            audit.add("wave", "missing or unknown wave", details=f"every row is wave {wave_value!r}")
 
-    # a last guard: no kept context column may hold identifiers by content
-    for name in context_names:
-        detail = identifier_by_content(data[name])
-        if detail is not None:  # pragma: no cover - find_identifiers saw the same values
-            raise PrivacyError(f"context column holds {detail}", file=file, column=name)
+        values = block.values
+        position = {item: j for j, item in enumerate(block.items)}
+        scored = list(inst.scored_items)
+        scored_idx = [position[i] for i in scored]
+        all_scored = scored_idx == list(range(values.shape[1]))
+        scored_vals = values if all_scored else values[:, scored_idx]
+        # which cells are answered: computed once (reverse keying keeps the pattern)
+        answered_cells = block.answered()
+        answered_scored = _count_rows(answered_cells if all_scored else answered_cells[:, scored_idx])
+        share = answered_scored / len(scored) if scored else np.zeros(n_raw)
+        complete = share >= min_answered - 1e-12
 
-    schema = build_schema(
-        inst, context=context_names, retro_suffix=retro if has_retro else None,
-        retro_items=list(retro_cols),
-        flags=list(flags),
-        waves=[*rules.waves.values(), *([str(wave_value)] if wave is None else [])],
-    )
-    validate(data, schema, file=file)
-    frame = audit.frame()
-    if int(frame["rows_dropped"].sum()) + len(data) != n_raw:  # pragma: no cover - invariant
-        raise CleaningError("audit does not add up", file=file, hint="report this as a bug")
-    provenance = {
-        "source": file,
-        "instrument": inst.name,
-        "instrument_source": getattr(inst, "source", None),
-        "rows_raw": n_raw,
-        "rows_kept": len(data),
-        "respondents": len(used_ids),  # distinct ids kept = distinct pseudonyms
-        "waves": sorted(wave_names[w] for w in
-                         np.flatnonzero(np.bincount(wave_code[idx], minlength=n_waves))),
-        "respondent_column": respondent,
-        "wave_column": wave,
-        "columns": {**{v: k for k, v in now_cols.items()},
-                    **{v: k + retro for k, v in retro_cols.items()}},
-        "kept": context_names,
-        "min_answered": min_answered,
-        "rules": rules.as_dict(),
-    }
-    return CleaningResult(data=data, audit=frame, provenance=provenance)
+        # ---------------------------------------------------------------- duplicates
+        # one integer per (respondent, wave) of the live rows; rows are in a duplicate group
+        # when their pair occurs more than once among the live rows
+        pair = np.where(alive, id_code * max(n_waves, 1) + np.maximum(wave_code, 0), 0)
+        in_group = alive & (np.bincount(pair[alive], minlength=1)[pair] > 1) if alive.any() else alive
+        if rules.duplicates == "keep":
+            dup = np.zeros(n_raw, dtype=bool)
+            audit.add("duplicates", "duplicate submissions kept (policy 'keep')",
+                      rows_flagged=int(in_group.sum()))
+        else:
+            # only rows in a duplicate group need their submission time parsed
+            stamps = np.zeros(n_raw, dtype=np.int64)
+            if stamp_col is not None and in_group.any():
+                stamps[in_group] = _parse_timestamp(raw[stamp_col][in_group])
+            dup = _duplicate_losers(
+                np.flatnonzero(in_group), pair, stamps,
+                complete if rules.duplicates == "latest_complete" else None,
+                first=rules.duplicates == "first", n_rows=n_raw,
+            )
+            what = {
+                "latest_complete": "kept the latest complete submission",
+                "latest": "kept the latest submission",
+                "first": "kept the first submission",
+            }[rules.duplicates]
+            audit.add(
+                "duplicates", f"duplicate submission of respondent and wave ({what})",
+                rows_dropped=int(dup.sum()), columns=[c for c in (stamp_col,) if c],
+                details=f"ordered by {stamp_col or 'position in the file'}; complete = at least "
+                f"{min_answered:.0%} of scored items answered",
+            )
+            alive &= ~dup
+
+        # ---------------------------------------------------------------- speeders
+        if rules.speeders != "off" and duration_col is not None:
+            seconds = _parse_duration(raw[duration_col], file=file, column=duration_col,
+                                      row_offset=row_offset)
+            median = float(np.nanmedian(seconds)) if np.isfinite(seconds).any() else float("nan")
+            if rules.speeder_seconds is not None:
+                threshold = float(rules.speeder_seconds)
+                how = f"duration < {threshold:g} s"
+            else:
+                threshold = rules.speeder_fraction * median
+                how = f"duration < {rules.speeder_fraction:.3g} x median {median:.1f} s = {threshold:.1f} s"
+            with np.errstate(invalid="ignore"):
+                fast = seconds < threshold
+            _apply(audit, "speeders", f"speeder ({how})", rules.speeders, fast, alive, flags,
+                   "flag_speeder", [duration_col])
+        else:
+            why = "rule off" if rules.speeders == "off" else "no duration column"
+            audit.add("speeders", f"speeder rule not applied ({why})")
+
+        # ---------------------------------------------------------------- straight-lining
+        if rules.straightlining != "off":
+            need = rules.straightline_min_items or max(3, math.ceil(min_answered * len(scored)))
+            answered = answered_scored
+            lo = np.fmin.reduce(scored_vals, axis=1)  # ignores missing answers, no warnings
+            hi = np.fmax.reduce(scored_vals, axis=1)
+            straight = (answered >= need) & (lo == hi)
+            _apply(audit, "straight-lining",
+                   f"straight-lining (same answer to all of at least {need} answered items, "
+                   "before reverse keying)",
+                   rules.straightlining, straight, alive, flags, "flag_straightline",
+                   [now_cols[i] for i in scored])
+        else:
+            audit.add("straight-lining", "straight-lining rule not applied (rule off)")
+
+        # ---------------------------------------------------------------- too few answered
+        few = ~complete
+        _apply(audit, "too few answered",
+               f"fewer than {min_answered:.0%} of the {len(scored)} scored items answered",
+               rules.too_few, few, alive, flags, "flag_too_few", [])
+
+        # ---------------------------------------------------------------- reverse keying
+        # in place on the blocks: the answers before reverse keying are not needed any more
+        rev = [i for i in inst.reverse if i in position]
+        n_rev = 0
+        for blk in blocks:
+            for col_idx in [k for k, item in enumerate(blk.items) if item in rev]:
+                column = blk.values[:, col_idx]
+                n_rev += int(np.count_nonzero(~np.isnan(column) & alive))
+                np.subtract(inst.scale_min + inst.scale_max, column, out=column)
+        audit.add(
+            "reverse keying", f"reverse-keyed ({inst.scale_min} + {inst.scale_max} - x)",
+            cells_changed=n_rev, columns=rev + [i + retro for i in rev if has_retro and i in retro_cols],
+        )
+
+        # ---------------------------------------------------------------- scores
+        scores: dict[str, np.ndarray] = {}
+        score_names = score_columns(inst)
+        groups = {name: list(items) for name, items in inst.subscales.items()}
+        if inst.total is not None:
+            groups[inst.total] = scored
+        na_scores: dict[str, int] = {}
+        for blk, suffix in zip(blocks, ("", retro), strict=False):
+            if blk is not block:
+                answered_cells = blk.answered()
+            where = {item: j for j, item in enumerate(blk.items)}
+            # a block (the ratings or the retrospective ratings) left wholly empty is not
+            # counted: its scores are missing because nothing was asked or answered
+            block_answered = answered_cells.any(axis=1)
+            sums_of: dict[str, tuple[list[int], np.ndarray, np.ndarray]] = {}
+            for name in score_names:
+                group_cols = [where[i] for i in groups[name] if i in where]
+                parts = [sums_of[sub] for sub in inst.subscales if sub in sums_of]
+                if name == inst.total and parts and sorted(group_cols) == sorted(
+                    j for part in parts for j in part[0]
+                ):
+                    # the subscales split the total's items: add their sums and counts
+                    # (answers are whole scale points, so the sums are exact in any order)
+                    group_sums = parts[0][1].copy()
+                    group_counts = parts[0][2].astype(np.int64)
+                    for _, part_sums, part_counts in parts[1:]:
+                        group_sums += part_sums
+                        group_counts += part_counts
+                else:
+                    group_sums, group_counts = _group_sums(blk.values, answered_cells, group_cols,
+                                                           inst.scale_min)
+                sums_of[name] = (group_cols, group_sums, group_counts)
+                score = _group_score(group_sums, group_counts, len(groups[name]), min_answered)
+                scores[name + suffix] = score
+                na_scores[name + suffix] = int((np.isnan(score) & block_answered & alive).sum())
+        audit.add(
+            "scores", f"score missing: fewer than {min_answered:.0%} of its items answered "
+            "(rows with an empty block not counted)",
+            cells_changed=sum(na_scores.values()),
+            columns=[c for c, n in na_scores.items() if n],
+            details=per_column(na_scores),
+        )
+
+        # ---------------------------------------------------------------- waves
+        live_ids = id_code[alive]
+        live_waves = wave_code[alive]
+        seen_waves = np.flatnonzero(np.bincount(live_waves, minlength=n_waves))
+        expected = len(seen_waves)
+        in_wave = np.zeros((len(id_uniques), max(n_waves, 1)), dtype=bool)
+        in_wave[live_ids, live_waves] = True
+        per_id = in_wave.sum(axis=1)
+        unmatched_id = (per_id > 0) & (per_id < expected)
+        unmatched = alive & unmatched_id[np.maximum(id_code, 0)]
+        n_resp = int(np.count_nonzero(per_id))
+        wave_list = ", ".join(sorted(wave_names[w] for w in seen_waves))
+        if rules.drop_unmatched:
+            audit.add("waves", f"respondent not in all {expected} waves (dropped)",
+                      rows_dropped=int(unmatched.sum()),
+                      details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
+                      f"waves: {wave_list}")
+            alive &= ~unmatched
+            matched = np.ones(n_raw, dtype=bool)
+        else:
+            audit.add("waves", f"respondent not in all {expected} waves (flagged: matched = False)",
+                      rows_flagged=int(unmatched.sum()),
+                      details=f"{int(unmatched_id.sum())} of {n_resp} respondents unmatched; "
+                      f"waves: {wave_list}")
+            matched = ~unmatched
+        if has_retro and inst.total is not None:
+            post = wave_code == wave_names.index("post") if "post" in wave_names else np.zeros_like(alive)
+            no_retro = alive & np.isnan(scores[inst.total + retro]) & post
+            audit.add("waves", "post wave without a retrospective pre score (flagged)",
+                      rows_flagged=int(no_retro.sum()), columns=[inst.total + retro])
+
+        # ---------------------------------------------------------------- assemble
+        idx = np.flatnonzero(alive)
+        kept_ids = id_code[idx]
+        used = np.zeros(len(id_uniques), dtype=bool)
+        used[kept_ids] = True
+        front: dict[str, Any] = {
+            "wave": _str_series(pa.array(wave_names or [""], type=pa.large_string())
+                                .take(pa.array(wave_code[idx]))),
+        }
+        context_names: list[str] = []
+        reserved = {"respondent", "wave", "matched", *inst.items, *scores, *flags}
+        reserved |= {i + retro for i in retro_cols}
+        for name in keep:
+            target = renames.get(name, name)
+            if target in reserved or target in front:
+                raise CleaningError(
+                    f"context column would be named {target!r}, which is taken", file=file,
+                    column=name, hint="rename it with the column mapping",
+                )
+            front[target] = _kept_rows(raw[name], idx, alive)
+            context_names.append(target)
+        # items and scores: one float block, filled column by column and wrapped without a copy
+        numeric: list[tuple[str, np.ndarray]] = [
+            (item, block.values[:, j]) for j, item in enumerate(block.items)
+        ]
+        numeric += [(name, scores[name]) for name in score_names]
+        if has_retro:
+            numeric += [(item + retro, blocks[1].values[:, j])
+                        for j, item in enumerate(blocks[1].items)]
+            numeric += [(name + retro, scores[name + retro]) for name in score_names]
+        floats = np.empty((len(idx), len(numeric)), dtype=float, order="F")
+        for j, (_, column) in enumerate(numeric):
+            np.take(column, idx, out=floats[:, j], mode="clip")  # clip: unbuffered
+        data = pd.DataFrame(floats, columns=[name for name, _ in numeric], copy=False)
+        # the pseudonyms last: the helper process has had all the time above; they are
+        # gathered from the table of every distinct id straight into Arrow strings
+        front = {"respondent": pseudonym_series(hashing.result(), kept_ids), **front}
+        for pos, (name, column) in enumerate(front.items()):
+            data.insert(pos, name, column)
+        for name, mask in flags.items():
+            data[name] = mask[idx]
+        data["matched"] = matched[idx]
+
+        # a last guard: no kept context column may hold identifiers by content
+        for name in context_names:
+            detail = identifier_by_content(data[name])
+            if detail is not None:  # pragma: no cover - find_identifiers saw the same values
+                raise PrivacyError(f"context column holds {detail}", file=file, column=name)
+
+        schema = schema_for(
+            inst, context=context_names, retro_suffix=retro if has_retro else None,
+            retro_items=list(retro_cols),
+            flags=list(flags),
+            waves=[*rules.waves.values(), *([str(wave_value)] if wave is None else [])],
+        )
+        validate(data, schema, file=file)
+        frame = audit.frame()
+        if int(frame["rows_dropped"].sum()) + len(data) != n_raw:  # pragma: no cover - invariant
+            raise CleaningError("audit does not add up", file=file, hint="report this as a bug")
+        provenance = {
+            "source": file,
+            "instrument": inst.name,
+            "instrument_source": getattr(inst, "source", None),
+            "rows_raw": n_raw,
+            "rows_kept": len(data),
+            "respondents": int(np.count_nonzero(used)),  # distinct ids kept = pseudonyms
+            "waves": sorted(wave_names[w] for w in
+                             np.flatnonzero(np.bincount(wave_code[idx], minlength=n_waves))),
+            "respondent_column": respondent,
+            "wave_column": wave,
+            "columns": {**{v: k for k, v in now_cols.items()},
+                        **{v: k + retro for k, v in retro_cols.items()}},
+            "kept": context_names,
+            "min_answered": min_answered,
+            "rules": rules.as_dict(),
+        }
+        return CleaningResult(data=data, audit=frame, provenance=provenance)
 
 
 def _apply(

@@ -14,7 +14,9 @@ Every answer ends in exactly one class, counted per column:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +26,11 @@ import pyarrow.compute as pc
 
 from ipo_research.errors import CleaningError
 from ipo_research.instruments.model import Instrument
+
+#: Threads that recode item columns at once (at most the number of CPUs).
+RECODE_THREADS = 2
+#: Fewer answer cells than this are recoded in one thread (threads cost more than they save).
+PARALLEL_MIN_CELLS = 2_000_000
 
 #: Answer classes in code order.
 CLASSES = ("ok", "missing", "na", "range", "text")
@@ -274,6 +281,12 @@ class RecodedBlock:
         """Cells of answer class ``cls`` per item."""
         return self.counts[:, CLASSES.index(cls)]
 
+    def answered(self) -> np.ndarray:
+        """Which cells hold a scale point (class ``ok``: exactly the cells whose value is
+        not missing), as a column-major boolean block; read from the one-byte classes,
+        which is cheaper than testing the values for NaN."""
+        return self.classes == _OK
+
 
 def recode_block(
     frame: pd.DataFrame,
@@ -307,14 +320,30 @@ def recode_block(
     labels = np.zeros(len(items), dtype=np.int64)
     commas = np.zeros(len(items), dtype=np.int64)
     recoders: dict[str, Recoder] = {}
-    for j, (item, raw_name) in enumerate(columns.items()):
+    jobs: list[tuple[pd.Series, Recoder]] = []
+    for item, raw_name in columns.items():
         base = item if item in inst.item_labels else ""
         if base not in recoders:
             recoders[base] = Recoder(inst, base or None, tuple(na_values))
-        recoder = recoders[base]
-        counts[j], labels[j], commas[j] = _recode_into(
-            frame[raw_name], recoder, values[:, j], classes[:, j]
-        )
+        jobs.append((frame[raw_name], recoders[base]))
+
+    def run(j: int) -> tuple[np.ndarray, int, int]:
+        column, recoder = jobs[j]
+        return _recode_into(column, recoder, values[:, j], classes[:, j])
+
+    # columns are independent and each writes its own slices; numpy and Arrow release
+    # the GIL for the heavy part, so two threads recode a large export nearly twice as fast
+    workers = min(RECODE_THREADS, os.cpu_count() or 1, len(items))
+    if workers > 1 and n * len(items) >= PARALLEL_MIN_CELLS:
+        with ThreadPoolExecutor(workers, thread_name_prefix="ipo-recode") as pool:
+            results = list(pool.map(run, range(len(items))))
+    else:
+        results = [run(j) for j in range(len(items))]
+    for j, (raw_name, (per_class, n_labels, n_commas)) in enumerate(
+        zip(columns.values(), results, strict=True)
+    ):
+        counts[j], labels[j], commas[j] = per_class, n_labels, n_commas
+        recoder = jobs[j][1]
         if strict and counts[j, _TEXT]:
             pos = int(np.flatnonzero(classes[:, j] == _TEXT)[0])
             raise CleaningError(

@@ -9,6 +9,7 @@ respondent and wave.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -58,7 +59,21 @@ def build_schema(
     waves
         Allowed wave names (default: any non-empty text).
     """
-    lo, hi = float(inst.scale_min), float(inst.scale_max)
+    return _make_schema(
+        inst.name, tuple(inst.items), inst.scale_min, inst.scale_max,
+        tuple(score_columns(inst)), tuple(context), retro_suffix,
+        None if retro_items is None else tuple(retro_items), tuple(flags),
+        None if waves is None else tuple(waves),
+    )
+
+
+def _make_schema(
+    schema_name: str, items: tuple[str, ...], scale_min: int, scale_max: int,
+    scores: tuple[str, ...], context: tuple[str, ...], retro_suffix: str | None,
+    retro_items: tuple[str, ...] | None, flags: tuple[str, ...], waves: tuple[str, ...] | None,
+) -> pa.DataFrameSchema:
+    """The schema of :func:`build_schema`, from hashable parts (so it can be cached)."""
+    lo, hi = float(scale_min), float(scale_max)
     numeric: list[str] = []
     columns: dict[str, pa.Column] = {
         "respondent": pa.Column(str, pa.Check.str_matches(PSEUDONYM_PATTERN), nullable=False),
@@ -70,11 +85,11 @@ def build_schema(
     }
     for name in context:
         columns[name] = pa.Column(nullable=True, required=True)
-    blocks = [("", inst.items)]
+    blocks = [("", items)]
     if retro_suffix is not None:
-        blocks.append((retro_suffix, tuple(retro_items or inst.items)))
-    for suffix, items in blocks:
-        for name in (*items, *score_columns(inst)):
+        blocks.append((retro_suffix, tuple(retro_items or items)))
+    for suffix, group in blocks:
+        for name in (*group, *scores):
             columns[name + suffix] = pa.Column(float, nullable=True)
             numeric.append(name + suffix)
     for flag in flags:
@@ -90,15 +105,21 @@ def build_schema(
                 ok &= ~((column < lo) | (column > hi))  # NaN compares False: passes
         return pd.Series(ok, index=frame.index)
 
-    in_scale = pa.Check(_in_scale, name=f"items and scores within {lo:g}-{hi:g}")
+    # ignore_na=False: missing values pass the check already, and pandera's ignore_na
+    # would scan the whole frame for rows that are all missing
+    in_scale = pa.Check(_in_scale, ignore_na=False, name=f"items and scores within {lo:g}-{hi:g}")
     return pa.DataFrameSchema(
         columns,
         checks=[in_scale],
         strict=True,
         unique=["respondent", "wave"],
-        name=f"cleaned {inst.name}",
+        name=f"cleaned {schema_name}",
         coerce=False,
     )
+
+
+#: :func:`_make_schema` for the last few instruments and options (see :func:`schema_for`).
+_cached_schema = functools.lru_cache(maxsize=16)(_make_schema)
 
 
 def _hex64_all(values: pd.Series) -> bool:
@@ -127,54 +148,96 @@ def _hex64_all(values: pd.Series) -> bool:
     return True
 
 
-def _fixed_width_words(values: pd.Series, width: int) -> np.ndarray | None:
-    """The bytes of a string column whose values all have ``width`` bytes, as ``uint64``
-    words (one row per value), or ``None``."""
+def schema_for(
+    inst: Instrument,
+    *,
+    context: Iterable[str] = (),
+    retro_suffix: str | None = None,
+    retro_items: Iterable[str] | None = None,
+    flags: Iterable[str] = (),
+    waves: Iterable[str] | None = None,
+) -> pa.DataFrameSchema:
+    """:func:`build_schema`, remembered for the last few instruments and options.
+
+    Building a pandera schema deep-copies each of its columns, which costs more than
+    validating a small export; :func:`~ipo_research.cleaning.clean` asks for the same
+    schema for every export of a project.  The schema returned is shared: do not modify it.
+    """
+    return _cached_schema(
+        inst.name, tuple(inst.items), inst.scale_min, inst.scale_max,
+        tuple(score_columns(inst)), tuple(context), retro_suffix,
+        None if retro_items is None else tuple(retro_items), tuple(flags),
+        None if waves is None else tuple(waves),
+    )
+
+
+def _single_chunk(values: pd.Series) -> pa_arrow.LargeStringArray | None:
+    """The Arrow large-string array behind a pandas string column without missing values,
+    when it is one chunk (a column built in one piece, such as the pseudonyms), else
+    ``None``; never a copy."""
     dtype = values.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or width % 8:
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return None
     data = pa_arrow.chunked_array(pa_arrow.array(values.array))
-    if len(data) == 0:
-        return np.zeros((0, width // 8), dtype=np.uint64)
-    if data.null_count or not pa_arrow.types.is_large_string(data.type):
+    if data.num_chunks != 1 or data.null_count or not pa_arrow.types.is_large_string(data.type):
         return None
-    chunk = data.combine_chunks()
+    chunk: pa_arrow.LargeStringArray = data.chunk(0)
+    return chunk
+
+
+def _offsets_and_bytes(chunk: pa_arrow.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     buffers = chunk.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
     offsets = offsets[chunk.offset :]
-    if not (np.diff(offsets) == width).all() or offsets[0] % 8:
+    raw = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(
+        0, dtype=np.uint8)
+    return offsets, raw
+
+
+def _fixed_width_words(values: pd.Series, width: int) -> np.ndarray | None:
+    """The bytes of a string column whose values all have ``width`` bytes, as ``uint64``
+    words (one row per value, a view of the Arrow buffer), or ``None``."""
+    if width % 8:
         return None
-    raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if len(values) == 0:
+        return np.zeros((0, width // 8), dtype=np.uint64)
+    chunk = _single_chunk(values)
+    if chunk is None:
+        return None
+    offsets, raw = _offsets_and_bytes(chunk)
+    if offsets[0] % 8 or offsets[-1] - offsets[0] != width * len(chunk):
+        return None
+    if not (np.diff(offsets) == width).all():
+        return None
+    raw = raw[offsets[0] : offsets[-1]]
     return raw.view(np.uint64).reshape(len(chunk), width // 8)
 
 
 def _string_signature(values: pd.Series) -> np.ndarray | None:
     """Length, first and last byte of every value of a string column without missing
     values (equal strings have equal signatures), as ``uint64``; else ``None``."""
-    dtype = values.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+    chunk = _single_chunk(values) if len(values) else None
+    if chunk is None:
         return None
-    data = pa_arrow.chunked_array(pa_arrow.array(values.array))
-    if data.null_count or not pa_arrow.types.is_large_string(data.type) or len(data) == 0:
+    offsets, raw = _offsets_and_bytes(chunk)
+    if raw.size == 0:
         return None
-    chunk = data.combine_chunks()
-    buffers = chunk.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
-    offsets = offsets[chunk.offset :]
     lengths = np.diff(offsets)
-    if buffers[2] is None or len(buffers[2]) == 0 or not (lengths > 0).all():
+    if not (lengths > 0).all():
         return None
-    raw = np.frombuffer(buffers[2], dtype=np.uint8)
-    first = raw[offsets[:-1]].astype(np.uint64)
-    last = raw[offsets[1:] - 1].astype(np.uint64)
-    return ((lengths.astype(np.uint64) << np.uint64(16)) | (first << np.uint64(8)) | last)[:, None]
+    sig = lengths.view(np.uint64)
+    np.left_shift(sig, np.uint64(16), out=sig)
+    sig |= raw[offsets[:-1]] << np.uint64(8)
+    sig |= raw[offsets[1:] - 1]
+    return sig[:, None]
 
 
 def _rows_unique(data: pd.DataFrame, subset: list[str]) -> bool:
     """Whether the rows of ``data[subset]`` are unique; ``False`` when not proven cheaply.
 
     Every row gets a 64-bit hash of its values (the pseudonym's bytes, the other columns'
-    factorised codes); equal rows have equal hashes, so unique hashes prove unique rows.
+    signatures or factorised codes); equal rows have equal hashes, so unique hashes
+    (checked by sorting) prove unique rows.
     """
     if not set(subset) <= set(data.columns):
         return False
@@ -188,8 +251,10 @@ def _rows_unique(data: pd.DataFrame, subset: list[str]) -> bool:
             words = codes.astype(np.uint64)[:, None]
         # the first 16 hex digits of a pseudonym (64 bits) separate distinct ones just as well
         for j in range(min(words.shape[1], 2)):  # uint64 arithmetic wraps around
-            key = key * np.uint64(0x100000001B3) + words[:, j]
-    return bool(pd.Series(key).is_unique)
+            np.multiply(key, np.uint64(0x100000001B3), out=key)
+            np.add(key, words[:, j], out=key)
+    key.sort()
+    return not bool((key[1:] == key[:-1]).any())
 
 
 def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
@@ -210,7 +275,12 @@ def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa
     keep = [c for c in column.checks
             if not (c.name == "str_matches" and c.statistics.get("pattern") == PSEUDONYM_PATTERN)]
     if len(keep) < len(column.checks) and _hex64_all(data["respondent"]):
-        fast = fast.update_column("respondent", checks=keep)
+        # shallow copies: pandera's update_column deep-copies every column of the schema
+        lighter = copy.copy(column)
+        lighter.checks = keep
+        if fast is schema:
+            fast = copy.copy(schema)
+        fast.columns = {**schema.columns, "respondent": lighter}
     return fast
 
 def validate(data: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str | None = None) -> None:

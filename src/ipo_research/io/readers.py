@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -148,6 +149,22 @@ def read_yaml(path: str | Path) -> Any:
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class _Sha256Thread(threading.Thread):
+    """SHA-256 of a file, computed while the file is parsed (hashlib releases the GIL on
+    large buffers, so the two overlap); ``digest`` is ``None`` when reading failed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="ipo-sha256", daemon=True)
+        self.path = path
+        self.digest: str | None = None
+
+    def run(self) -> None:
+        try:
+            self.digest = _sha256(self.path)
+        except OSError:  # read_survey hashes again and reports the error
+            self.digest = None
 
 
 def _check_file(path: Path) -> str:
@@ -649,7 +666,7 @@ def read_survey(
     -----
     CSV files are sniffed from their first 64 KB and then read by a single
     :func:`pandas.read_csv` call (C engine), so reading costs about as much as
-    ``read_csv`` itself plus a SHA-256 of the file.  A CSV line with *too few* fields is
+    ``read_csv`` itself; the SHA-256 of the file is computed in a thread meanwhile.  A CSV line with *too few* fields is
     padded with missing values by pandas and not reported.
 
     Examples
@@ -675,16 +692,21 @@ def read_survey(
                      f"{', '.join(READ_OPTIONS[option])} files)",
             )
     _check_option_types(path, given)
-    if ext in _TEXT_EXT:
-        df = _read_text(path, encoding, sep, decimal, text_columns)
-    elif ext in _EXCEL_EXT:
-        df = _read_excel(path, sheet)
-    else:
-        df = _read_sav(path, encoding)
+    hasher = _Sha256Thread(path)
+    hasher.start()
+    try:
+        if ext in _TEXT_EXT:
+            df = _read_text(path, encoding, sep, decimal, text_columns)
+        elif ext in _EXCEL_EXT:
+            df = _read_excel(path, sheet)
+        else:
+            df = _read_sav(path, encoding)
+    finally:
+        hasher.join()
     if len(df) == 0:
         raise ReadError("the file has a header but no data rows", file=str(path),
                         hint="check that the export holds responses")
     df.attrs["file"] = str(path)
-    df.attrs["sha256"] = _sha256(path)
+    df.attrs["sha256"] = hasher.digest or _sha256(path)
     df.attrs["n_rows"] = len(df)
     return df
