@@ -14,6 +14,7 @@ the tests never depend on ``data/`` existing.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import textwrap
@@ -63,8 +64,54 @@ def _execute(notebook: Path, parameters: dict[str, Any], out: Path) -> nbformat.
 
 
 # --------------------------------------------------------------------------- (a) defaults
-def test_committed_notebooks_have_no_outputs() -> None:
-    """Notebooks are committed clean: no outputs, no execution counts, a parameters cell."""
+CHECK_MARKER = "NBVAL_CHECK_OUTPUT"
+SANITIZE_CFG = NOTEBOOKS / "nbval_sanitize.cfg"
+HEX64 = re.compile(r"(?i)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+PATH = re.compile(r"(?<![\w.])(?:/(?:[\w.-]+/)+[\w.-]*|~/|\.\.?/|[A-Za-z]:\\|file:)")
+#: how the sanitiser rewrites a Satterthwaite df ("t(259,2)" -> "t(259,x)"): its only
+#: intended effect on the committed outputs, which are otherwise rounded and stable
+SATTERTHWAITE = (re.compile(r"\bt\((\d+)[.,]\d+\)"), r"t(\1,x)")
+
+
+def _checked(cell: Any) -> bool:
+    """nbval's rule: a comment line that is exactly ``# NBVAL_CHECK_OUTPUT``."""
+    return cell.cell_type == "code" and any(
+        line.strip().startswith("#") and line.strip().lstrip("#").strip() == CHECK_MARKER
+        for line in cell.source.splitlines())
+
+
+def _checked_outputs() -> list[tuple[str, int, str]]:
+    """(notebook, cell index, text) of every committed output of a checked cell."""
+    found = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if not _checked(cell):
+                continue
+            for output in cell.outputs:
+                if output.output_type == "stream":
+                    found.append((path.name, index, output.text))
+                else:
+                    found.append((path.name, index, output.get("data", {}).get("text/plain", "")))
+    return found
+
+
+def _local_keys() -> list[str]:
+    keys = [os.environ.get("IPO_RESEARCH_KEY", "")]
+    for file in (Path.home() / ".config" / "ipo_research" / "demo.key",
+                 Path(os.environ.get("IPO_RESEARCH_KEY_FILE", "/nonexistent"))):
+        if file.is_file():
+            keys.append(file.read_text(encoding="utf-8").strip())
+    return [k for k in keys if len(k) >= 16]
+
+
+def test_committed_notebooks_have_outputs_only_in_checked_cells() -> None:
+    """Notebooks are committed clean, except the cells nbval compares.
+
+    Only cells marked ``# NBVAL_CHECK_OUTPUT`` carry outputs (plain text: stdout or a
+    ``text/plain`` result), and those keep an execution count because nbval refuses to
+    compare a cell that was never run; every other cell has no outputs and no count.
+    """
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     assert [p.name for p in paths] == ["00_walkthrough.ipynb", "01_instrument.ipynb",
                                        "02_change.ipynb", "03_leerteam.ipynb"]
@@ -72,11 +119,81 @@ def test_committed_notebooks_have_no_outputs() -> None:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+        for cell in code:
+            if _checked(cell):
+                assert cell.outputs and cell.execution_count is not None, (path.name, cell.id)
+                for output in cell.outputs:
+                    if output.output_type == "stream":
+                        assert output.name == "stdout", (path.name, cell.id)
+                    else:
+                        assert output.output_type == "execute_result", (path.name, cell.id)
+                        assert set(output.data) == {"text/plain"}, (path.name, cell.id)
+            else:
+                assert not cell.outputs and cell.execution_count is None, (path.name, cell.id)
+        assert any(_checked(c) for c in code), f"{path.name}: no cell is compared by nbval"
         tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path.name
+        assert not _checked(tagged[0]), path.name
         # thin notebooks: no function or class definitions
         assert not any(re.search(r"(?m)^\s*(def|class|lambda)\b", c.source) for c in code), path.name
+    # the checked cells of the report templates never reach a published page
+    for name in ("01_instrument", "02_change", "03_leerteam"):
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        for cell in filter(_checked, nb.cells):
+            assert "remove-cell" in cell.metadata.get("tags", []), (name, cell.id)
+
+
+def test_checked_outputs_hold_no_identifier_path_or_key(demo: dict[str, Path]) -> None:
+    """Committed outputs hold no pseudonym or key (64 hex), no path, no local key and
+    none of the direct identifiers of the (deterministic) demo export."""
+    outputs = _checked_outputs()
+    assert outputs
+    raw = pd.read_csv(demo["raw"] / "ripls_zwolle.csv", sep=";", encoding="utf-8-sig", dtype=str)
+    identifiers = {v for column in ("Studentnummer", "Naam", "E-mail", "Telefoon")
+                   for v in raw[column].dropna() if len(v) >= 4}
+    keys = _local_keys()
+    for name, index, text in outputs:
+        where = f"{name} cell {index}"
+        assert not HEX64.search(text), where
+        assert not PATH.search(text), (where, PATH.search(text))
+        assert not any(k in text for k in keys), where
+        assert not [v for v in identifiers if v in text], where
+
+
+def test_sanitizer_masks_volatile_output_only() -> None:
+    """The nbval sanitiser masks what varies between machines and runs, but leaves the
+    committed results alone (apart from the Satterthwaite df), and ``make test`` uses it."""
+    from nbval.plugin import get_sanitize_patterns
+
+    patterns = get_sanitize_patterns(SANITIZE_CFG.read_text(encoding="utf-8"))
+    assert len(patterns) >= 8
+
+    def sanitize(text: str) -> str:  # as nbval's IPyNbCell.sanitize
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        return text
+
+    volatile = {
+        "pseudoniem " + "3f" * 32: "pseudoniem <HEX64>",
+        "klaar om 2026-03-01T12:03:04.123+01:00": "klaar om <TIMESTAMP>",
+        "duurde 0,53 s, 12 ms en 1.2 seconds": "duurde <DURATION>, <DURATION> en <DURATION>",
+        "gelezen: /home/lector/ipo/data/raw/x.csv": "gelezen: <PATH>",
+        "sleutel ~/.config/ipo_research/demo.key": "sleutel <PATH>",
+        r"bestand C:\Users\lector\x.csv": "bestand <PATH>",
+        "<Figure object at 0x7f3a2c1d5e50>": "<Figure object at 0x<ADDRESS>>",
+        "pandas 3.1.0 en ipo_research==0.1.0": "pandas <VERSION> en ipo_research==<VERSION>",
+        "d_z = 0.7650541272853918": "d_z = 0.7650",
+    }
+    for text, expected in volatile.items():
+        assert sanitize(text) == expected
+    stable = ("mbo/hbo, Leerteam/respondent, cohort 2023-2024, V = 269.775,5, "
+              "t(811) = 21,80, d_z = 0,77 [0,69; 0,84], Duur (sec)")
+    assert sanitize(stable) == stable
+    for name, index, text in _checked_outputs():
+        assert sanitize(text) == SATTERTHWAITE[0].sub(SATTERTHWAITE[1], text), (name, index)
+    make_line = next(line for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+                     if "--nbval-lax" in line)
+    assert "--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks" in make_line
 
 
 @pytest.mark.parametrize("name", ["00_walkthrough", "01_instrument", "02_change", "03_leerteam"])
