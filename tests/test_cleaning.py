@@ -469,3 +469,130 @@ def test_schema_fast_proofs_and_full_checks(inst: Instrument) -> None:
         validate(upper, schema)
     with pytest.raises(SchemaError, match="respondent multiple_fields_uniqueness"):
         validate(twice, schema)
+
+
+def test_recode_in_threads_equals_one_thread(inst: Instrument,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from ipo_research.cleaning import recode
+
+    pool = np.array(["1", "2", "5", "4,0", "Mee eens", "6", "x", "", None], dtype=object)
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({f"Vraag {i}": pd.Series(rng.choice(pool, 500), dtype="str")
+                          for i in range(1, 5)})
+    cols = {f"q{i}": f"Vraag {i}" for i in range(1, 5)}
+    serial = recode.recode_block(frame, cols, inst)
+    monkeypatch.setattr(recode, "PARALLEL_MIN_CELLS", 1)
+    threaded = recode.recode_block(frame, cols, inst)
+    np.testing.assert_array_equal(threaded.values, serial.values)
+    np.testing.assert_array_equal(threaded.classes, serial.classes)
+    np.testing.assert_array_equal(threaded.counts, serial.counts)
+    np.testing.assert_array_equal(threaded.answered(), ~np.isnan(serial.values))
+    with pytest.raises(CleaningError, match="Vraag 1"):  # the first column with text
+        recode.recode_block(frame, cols, inst, strict=True)
+
+
+@pytest.mark.parametrize("low", [1, -2])
+def test_group_scores_equal_mean_of_answered_items(low: int) -> None:
+    from ipo_research.cleaning.core import _group_score, _group_sums
+
+    rng = np.random.default_rng(9)
+    values = np.asfortranarray(rng.integers(low, low + 5, (400, 6)).astype(float))
+    values[rng.random(values.shape) < 0.25] = np.nan
+    answered = ~np.isnan(values)
+    cols = [0, 2, 3, 5]
+    sums, counts = _group_sums(values, answered, cols, low)
+    score = _group_score(sums, counts, width=5, min_answered=0.75)  # one item has no column
+    frame = pd.DataFrame(values[:, cols])
+    want = frame.mean(axis=1).where(frame.notna().sum(axis=1) >= 4)
+    np.testing.assert_allclose(score, want.to_numpy(), rtol=0, atol=1e-12)
+    assert np.isnan(score).any() and not np.isnan(score).all()
+
+
+def test_canonical_times_equal_arrow_round_trip() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ipo_research.cleaning.core import _TIME_FORMATS, _canonical_stamps
+
+    rng = np.random.default_rng(10)
+    texts = [f"{rng.integers(0, 33):02d}-{rng.integers(0, 14):02d}-{rng.choice([1999, 2024])}"
+             f" {rng.integers(0, 26):02d}:{rng.integers(0, 62):02d}" for _ in range(3000)]
+    texts += ["1-9-2023 10:00", "01-09-2023  10:00", "29-02-2024 23:59", "29-02-2023 23:59",
+              " 01-09-2023 10:0", "01-09-2023 10:00:00", "", None, "x" * 16]
+    values = pd.Series(texts, dtype="str")
+    fmt = _TIME_FORMATS[0]
+    strings = pa.array(texts, type=pa.large_string())
+    parsed = pc.strptime(strings, format=fmt, unit="ns", error_is_null=True)
+    same = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), strings), False)
+    want = pc.if_else(same, parsed, pa.scalar(None, type=parsed.type)).to_numpy(
+        zero_copy_only=False).astype("datetime64[ns]")
+    got = _canonical_stamps(values)
+    np.testing.assert_array_equal(got, want)
+    assert 500 < (~np.isnat(got)).sum() < len(texts)
+
+
+def test_kept_rows_and_cached_schema(inst: Instrument) -> None:
+    from ipo_research.cleaning.core import _kept_rows
+    from ipo_research.cleaning.schema import build_schema, schema_for
+
+    alive = np.array([True, False, True, True])
+    idx = np.flatnonzero(alive)
+    for column in (pd.Series(["a", None, "c", "d"], dtype="str"), pd.Series([1, 2, 3, 4]),
+                   pd.Series(["a", 2, None, "d"], dtype=object)):
+        want = column.iloc[idx].reset_index(drop=True)
+        pd.testing.assert_series_equal(_kept_rows(column, idx, alive), want, check_names=False)
+    cached = schema_for(inst, context=["Regio"], waves=["pre", "post"])
+    assert schema_for(inst, context=["Regio"], waves=["pre", "post"]) is cached
+    fresh = build_schema(inst, context=["Regio"], waves=["pre", "post"])
+    assert list(cached.columns) == list(fresh.columns) and cached.name == fresh.name
+    assert schema_for(inst, waves=["pre"]) is not cached
+
+
+def test_schema_validation_with_proofs_in_a_thread_reports_the_same(
+        inst: Instrument, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ipo_research.cleaning import schema as schema_module
+    from ipo_research.cleaning.schema import build_schema, validate
+
+    n = 3_000
+    rng = np.random.default_rng(11)
+    ids = [f"{i:064x}" for i in rng.permutation(10 * n)[:n]]
+    good = pd.DataFrame({"respondent": pd.Series(ids, dtype="str"),
+                         "wave": pd.Series(["pre"] * n, dtype="str"),
+                         **{q: rng.integers(1, 6, n).astype(float) for q in ITEMS},
+                         "A": 3.0, "B": 3.0, "total": 3.0, "matched": True})
+    schema = build_schema(inst, waves=["pre", "post"])
+    bad = {
+        "within 1-5": good.assign(q2=6.0),
+        "respondent str_matches": good.assign(
+            respondent=pd.Series(["A" * 64, *ids[1:]], dtype="str")),
+        "multiple_fields_uniqueness": good.assign(
+            respondent=pd.Series([ids[1], *ids[1:]], dtype="str")),
+    }
+    messages = {}
+    for parallel in (True, False):
+        monkeypatch.setattr(schema_module, "PARALLEL_MIN_ROWS", 1 if parallel else 10 * n)
+        validate(good, schema)
+        for what, frame in bad.items():
+            with pytest.raises(SchemaError, match=what) as caught:
+                validate(frame, schema)
+            messages[what, parallel] = str(caught.value)
+    for what in bad:
+        assert messages[what, True] == messages[what, False]
+
+
+def test_submission_times_outside_pandas_range_count_as_missing(inst: Instrument,
+                                                               hmac_key: bytes) -> None:
+    from ipo_research.cleaning.core import _parse_timestamp
+
+    missing = np.iinfo(np.int64).min
+    text = pd.Series(["01-01-2300 10:00", "01-09-2023 10:00", "2300-01-01 10:00:00",
+                      "01-01-1600 00:00"], dtype="str")
+    got = _parse_timestamp(text)
+    assert got[[0, 2, 3]].tolist() == [missing] * 3 and got[1] > missing
+    times = pd.Series(pd.to_datetime(["2300-01-01", "2023-09-01"]).astype("datetime64[us]"))
+    assert _parse_timestamp(times)[0] == missing
+    # a duplicate with an impossible time loses to one with a real time (no crash)
+    raw = _raw([{"Einddatum": "01-01-2300 10:00", "Vraag 1": "1"},
+                {"Einddatum": "01-09-2023 10:00", "Vraag 1": "5"}])
+    res = _clean(raw, inst, hmac_key, timestamp="Einddatum", straightlining="off")
+    assert len(res.data) == 1 and res.data["q1"].iloc[0] == 5.0  # type: ignore[attr-defined]

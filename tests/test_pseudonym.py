@@ -138,3 +138,42 @@ def test_hmac_table_and_arrow_pseudonyms_equal_hmac_new(hmac_key: bytes) -> None
         assert series[0] == expected[2] and series[2] == series[3] == expected[0]
         assert pd.isna(series[1])
     assert pseudonym_series(hmac_table([], hmac_key), np.array([], dtype=np.int64)).empty
+
+
+# --------------------------------------------------------------------------- helper process
+def test_hmac_job_helper_process_equals_hmac_new(hmac_key: bytes) -> None:
+    import pyarrow as pa
+
+    from ipo_research.cleaning.pseudonym import HmacJob
+
+    ids = ["1234567", "é-naïve", "x" * 200, "7654321", "ab1"]
+    for key in (hmac_key, b"L" * 100):  # a key longer than SHA-256's block is hashed first
+        expected = [hmac.new(key, s.encode(), hashlib.sha256).hexdigest() for s in ids]
+        for helper in (True, False):
+            for given in (pa.array(ids), pa.chunked_array([ids[:2], ids[2:]]),
+                          pa.array(["pad", *ids], type=pa.large_string()).slice(1)):
+                with HmacJob(given, key, helper=helper) as job:
+                    table = job.result()
+                assert [t.decode() for t in table] == expected
+
+
+def test_hmac_job_falls_back_when_the_helper_fails(hmac_key: bytes,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import sys
+
+    import pyarrow as pa
+
+    from ipo_research.cleaning.pseudonym import HmacJob, hmac_table
+
+    ids = [str(i) for i in range(1000, 1300)]
+    want = hmac_table(ids, hmac_key)
+    # an interpreter that exits with an error, and one that does not exist
+    for executable in (shutil.which("false") or "/bin/false", "/nonexistent/python"):
+        monkeypatch.setattr(sys, "executable", executable)
+        job = HmacJob(pa.array(ids), hmac_key, helper=True)
+        assert (job.result() == want).all()
+    monkeypatch.undo()
+    job = HmacJob(pa.array(ids), hmac_key, helper=True)
+    job.close()  # stopped before its result is read: hashed here instead
+    assert (job.result() == want).all()

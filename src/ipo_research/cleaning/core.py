@@ -25,6 +25,13 @@ The output keeps one row per respondent and wave; the retrospective ratings and 
 sit beside the post ratings in ``<item>_retro`` / ``<score>_retro`` columns, so the
 retrospective change is a paired comparison within one row (``total_retro`` vs
 ``total``) and the true pre/post change one between the ``pre`` and ``post`` rows.
+
+Speed: the steps work on numpy arrays and the output frame is built once.  Three things
+run beside the main line of work (see ``docs/cleaning.md``, "Speed"): the respondent ids
+are coded in a thread during the privacy step, the item columns are recoded by two
+threads, and the HMAC of every distinct id is computed by a helper process
+(:class:`~ipo_research.cleaning.pseudonym.HmacJob`) from the recoding to the assembly.
+The output is the same as computed one step after another.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +67,8 @@ _TIMESTAMP_NAMES = (
     "einddatum", "enddate", "recordeddate", "submitdate", "datumingediend", "completiontime",
     "voltooiingstijd", "eindtijd",
 )
+#: Rows moved at a time when the kept rows are compacted (a piece stays in the CPU cache).
+_PIECE_ROWS = 1 << 15
 _TIME_FORMATS = ("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -231,10 +241,17 @@ def _canonical_stamps(text: pd.Series) -> np.ndarray:
     return nat
 
 
+def _in_ns_range(parsed: pd.Series) -> pd.Series:
+    """Parsed times as nanoseconds; NaT for a time that does not fit (before 1677 or after
+    2262: no real submission time), which pandas would refuse to convert."""
+    fits = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(fits).astype("datetime64[ns]")
+
+
 def _parse_timestamp(values: pd.Series) -> np.ndarray:
     """Submission times as int64 nanoseconds (NaT -> minimum), for ordering only."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = pd.to_datetime(values)
+        stamps = _in_ns_range(pd.to_datetime(values))
     else:
         text = values.astype("str")
         stamps = pd.Series(_canonical_stamps(text), index=values.index, dtype="datetime64[ns]")
@@ -242,12 +259,12 @@ def _parse_timestamp(values: pd.Series) -> np.ndarray:
             todo = stamps.isna()
             if not todo.any():
                 break
-            stamps[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+            stamps[todo] = _in_ns_range(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
         todo = stamps.isna() & values.notna()
         if todo.any():
-            stamps[todo] = pd.to_datetime(
+            stamps[todo] = _in_ns_range(pd.to_datetime(
                 text[todo], dayfirst=True, format="mixed", errors="coerce"
-            )
+            ))
     out = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
     out[pd.isna(stamps).to_numpy()] = np.iinfo(np.int64).min
     return out
@@ -509,6 +526,12 @@ def clean(
         if name not in present:
             raise _missing(name, "identifier column", "list only columns of this export")
 
+    # the respondent ids are coded in a thread while the privacy checks run (pandas
+    # factorises without the GIL)
+    coder = ThreadPoolExecutor(1, thread_name_prefix="ipo-ids")
+    keys = coder.submit(respondent_keys, raw[respondent])
+    coder.shutdown(wait=False)
+
     # ---------------------------------------------------------------- privacy
     answer_cols = set(now_cols.values()) | set(retro_cols.values())
     found = find_identifiers(raw, skip=answer_cols | {respondent}, listed=rules.identifiers)
@@ -547,103 +570,115 @@ def clean(
         ),
     )
 
-    # ---------------------------------------------------------------- recode
-    # every item column is recoded into one 2-D block (rows x items); later steps work on
-    # these arrays and the output frame is built once at the end
-    block = recode_block(
-        raw, now_cols, inst, na_values=rules.na_values, strict=rules.strict,
-        file=file, row_offset=row_offset,
-    )
-    blocks = [block]
-    if has_retro:
-        blocks.append(recode_block(
-            raw, retro_cols, inst, na_values=rules.na_values, strict=rules.strict,
-            file=file, row_offset=row_offset,
-        ))
-    # ---------------------------------------------------------------- wave labels
-    unknown: list[str] = []
-    if wave is not None:
-        codes, uniques = pd.factorize(raw[wave], use_na_sentinel=True)
-        mapped = [rules.waves.get(_norm_label(u)) for u in uniques]
-        wave_names = list(dict.fromkeys(m for m in mapped if m is not None))
-        tidy = [wave_names.index(m) if m is not None else -1 for m in mapped]
-        wave_code = np.array([*tidy, -1], dtype=np.int64)[codes]
-        unknown = sorted({str(u) for u, m in zip(uniques, mapped, strict=True) if m is None})
-    else:
-        wave_names = [str(wave_value)]
-        wave_code = np.zeros(n_raw, dtype=np.int64)
-    bad_wave = wave_code < 0
-    n_waves = len(wave_names)
-
-    # cells of a column that is empty for a whole wave were not asked in that wave
-    # (ICCAS: the retrospective block and item 21 in the true pretest)
-    wave_sizes = np.bincount(wave_code + 1, minlength=n_waves + 1)[1:]
-    raw_names: list[str] = []
-    missing_counts: dict[str, int] = {}
-    asked_counts: dict[str, int] = {}
-    for blk, cols in zip(blocks, (now_cols, retro_cols), strict=False):
-        for j, item in enumerate(blk.items):
-            name = cols[item]
-            raw_names.append(name)
-            n_missing = int(blk.count("missing")[j])
-            not_asked = 0
-            smallest = wave_sizes[wave_sizes > 0]
-            if smallest.size and n_missing >= smallest.min():  # else no wave is all empty
-                empty = blk.classes[:, j] == CLASSES.index("missing")
-                per_wave = np.bincount(wave_code[empty] + 1, minlength=n_waves + 1)[1:]
-                not_asked = int(wave_sizes[(per_wave == wave_sizes) & (wave_sizes > 0)].sum())
-            asked_counts[name] = not_asked
-            missing_counts[name] = n_missing - not_asked
-    audit.add("recode", "missing answer (empty cell)", cells_changed=sum(missing_counts.values()),
-              columns=[c for c, n in missing_counts.items() if n],
-              details=per_column(missing_counts))
-    audit.add("recode", "not asked in this wave (column empty for the whole wave)",
-              cells_changed=sum(asked_counts.values()),
-              columns=[c for c, n in asked_counts.items() if n],
-              details=per_column(asked_counts))
-
-    def _per_column(per_item: list[np.ndarray]) -> dict[str, int]:
-        return dict(zip(raw_names, (int(v) for v in np.concatenate(per_item)), strict=True))
-
-    for cls, reason in (
-        ("na", "not applicable (N/A answer) set to missing"),
-        ("range", f"outside the scale {inst.scale_min}-{inst.scale_max} "
-                  "(set to missing, never clipped)"),
-        ("text", "text that is neither a number nor a label (set to missing)"),
-    ):
-        counts = _per_column([blk.count(cls) for blk in blocks])
-        audit.add(
-            "recode", reason,
-            cells_changed=sum(counts.values()),
-            columns=[c for c, n in counts.items() if n],
-            details=per_column(counts),
-        )
-    labels = _per_column([blk.labels for blk in blocks])
-    langs = ", ".join(sorted(inst.labels)) or "none"
-    audit.add(
-        "recode", "label recoded to its scale point",
-        cells_changed=sum(labels.values()),
-        columns=[c for c, n in labels.items() if n],
-        details=f"label languages: {langs}; " + per_column(labels),
-    )
-    commas = _per_column([blk.commas for blk in blocks])
-    audit.add(
-        "recode", "number with a decimal comma (e.g. 4,0) read as its scale point",
-        cells_changed=sum(commas.values()),
-        columns=[c for c, n in commas.items() if n],
-        details=per_column(commas),
-    )
-
-    alive = np.ones(n_raw, dtype=bool)
-    flags: dict[str, np.ndarray] = {}
-
     # ---------------------------------------------------------------- pseudonyms
     # integer codes of the normalised ids: duplicates and matching compare integers.
-    # While the rules below run, the HMAC of every distinct id is computed on another core
-    # (a helper process, stopped when anything below raises); it starts after the recoding,
-    # which uses both cores itself.
-    id_code, id_uniques = respondent_keys(raw[respondent])
+    # While the answers are recoded and the rules run, the HMAC of every distinct id is
+    # computed on another core (a helper process, stopped when anything below raises).
+    id_code, id_uniques = keys.result()
     with HmacJob(id_uniques, secret) as hashing:
+        # ---------------------------------------------------------------- recode
+        # every item column is recoded into one 2-D block (rows x items); later steps work on
+        # these arrays and the output frame is built once at the end
+        # one column-major float array holds every number of the output, in its column
+        # order: items, scores, retrospective items, retrospective scores; the kept rows
+        # are moved to its top at the end and the output frame wraps it without a copy
+        score_names = score_columns(inst)
+        n_now, n_scores, n_retro = len(now_cols), len(score_names), len(retro_cols)
+        numbers = np.empty(
+            (n_raw, n_now + n_scores + ((n_retro + n_scores) if has_retro else 0)),
+            dtype=float, order="F",
+        )
+        score_at = {name: n_now + k for k, name in enumerate(score_names)}
+        score_at |= {name + retro: n_now + n_scores + n_retro + k
+                     for k, name in enumerate(score_names)}
+        block = recode_block(
+            raw, now_cols, inst, na_values=rules.na_values, strict=rules.strict,
+            file=file, row_offset=row_offset, out=numbers[:, :n_now],
+        )
+        blocks = [block]
+        if has_retro:
+            blocks.append(recode_block(
+                raw, retro_cols, inst, na_values=rules.na_values, strict=rules.strict,
+                file=file, row_offset=row_offset,
+                out=numbers[:, n_now + n_scores : n_now + n_scores + n_retro],
+            ))
+        # ---------------------------------------------------------------- wave labels
+        unknown: list[str] = []
+        if wave is not None:
+            codes, uniques = pd.factorize(raw[wave], use_na_sentinel=True)
+            mapped = [rules.waves.get(_norm_label(u)) for u in uniques]
+            wave_names = list(dict.fromkeys(m for m in mapped if m is not None))
+            tidy = [wave_names.index(m) if m is not None else -1 for m in mapped]
+            wave_code = np.array([*tidy, -1], dtype=np.int64)[codes]
+            unknown = sorted({str(u) for u, m in zip(uniques, mapped, strict=True) if m is None})
+        else:
+            wave_names = [str(wave_value)]
+            wave_code = np.zeros(n_raw, dtype=np.int64)
+        bad_wave = wave_code < 0
+        n_waves = len(wave_names)
+
+        # cells of a column that is empty for a whole wave were not asked in that wave
+        # (ICCAS: the retrospective block and item 21 in the true pretest)
+        wave_sizes = np.bincount(wave_code + 1, minlength=n_waves + 1)[1:]
+        raw_names: list[str] = []
+        missing_counts: dict[str, int] = {}
+        asked_counts: dict[str, int] = {}
+        for blk, cols in zip(blocks, (now_cols, retro_cols), strict=False):
+            for j, item in enumerate(blk.items):
+                name = cols[item]
+                raw_names.append(name)
+                n_missing = int(blk.count("missing")[j])
+                not_asked = 0
+                smallest = wave_sizes[wave_sizes > 0]
+                if smallest.size and n_missing >= smallest.min():  # else no wave is all empty
+                    empty = blk.classes[:, j] == CLASSES.index("missing")
+                    per_wave = np.bincount(wave_code[empty] + 1, minlength=n_waves + 1)[1:]
+                    not_asked = int(wave_sizes[(per_wave == wave_sizes) & (wave_sizes > 0)].sum())
+                asked_counts[name] = not_asked
+                missing_counts[name] = n_missing - not_asked
+        audit.add("recode", "missing answer (empty cell)", cells_changed=sum(missing_counts.values()),
+                  columns=[c for c, n in missing_counts.items() if n],
+                  details=per_column(missing_counts))
+        audit.add("recode", "not asked in this wave (column empty for the whole wave)",
+                  cells_changed=sum(asked_counts.values()),
+                  columns=[c for c, n in asked_counts.items() if n],
+                  details=per_column(asked_counts))
+
+        def _per_column(per_item: list[np.ndarray]) -> dict[str, int]:
+            return dict(zip(raw_names, (int(v) for v in np.concatenate(per_item)), strict=True))
+
+        for cls, reason in (
+            ("na", "not applicable (N/A answer) set to missing"),
+            ("range", f"outside the scale {inst.scale_min}-{inst.scale_max} "
+                      "(set to missing, never clipped)"),
+            ("text", "text that is neither a number nor a label (set to missing)"),
+        ):
+            counts = _per_column([blk.count(cls) for blk in blocks])
+            audit.add(
+                "recode", reason,
+                cells_changed=sum(counts.values()),
+                columns=[c for c, n in counts.items() if n],
+                details=per_column(counts),
+            )
+        labels = _per_column([blk.labels for blk in blocks])
+        langs = ", ".join(sorted(inst.labels)) or "none"
+        audit.add(
+            "recode", "label recoded to its scale point",
+            cells_changed=sum(labels.values()),
+            columns=[c for c, n in labels.items() if n],
+            details=f"label languages: {langs}; " + per_column(labels),
+        )
+        commas = _per_column([blk.commas for blk in blocks])
+        audit.add(
+            "recode", "number with a decimal comma (e.g. 4,0) read as its scale point",
+            cells_changed=sum(commas.values()),
+            columns=[c for c, n in commas.items() if n],
+            details=per_column(commas),
+        )
+
+        alive = np.ones(n_raw, dtype=bool)
+        flags: dict[str, np.ndarray] = {}
+
         # ---------------------------------------------------------------- respondent
         no_id = id_code < 0
         audit.add("respondent", "missing respondent id", rows_dropped=int(no_id.sum()),
@@ -764,7 +799,6 @@ def clean(
 
         # ---------------------------------------------------------------- scores
         scores: dict[str, np.ndarray] = {}
-        score_names = score_columns(inst)
         groups = {name: list(items) for name, items in inst.subscales.items()}
         if inst.total is not None:
             groups[inst.total] = scored
@@ -795,7 +829,9 @@ def clean(
                                                            inst.scale_min)
                 sums_of[name] = (group_cols, group_sums, group_counts)
                 score = _group_score(group_sums, group_counts, len(groups[name]), min_answered)
-                scores[name + suffix] = score
+                column = numbers[:, score_at[name + suffix]]
+                np.copyto(column, score)
+                scores[name + suffix] = column
                 na_scores[name + suffix] = int((np.isnan(score) & block_answered & alive).sum())
         audit.add(
             "scores", f"score missing: fewer than {min_answered:.0%} of its items answered "
@@ -857,22 +893,33 @@ def clean(
                 )
             front[target] = _kept_rows(raw[name], idx, alive)
             context_names.append(target)
-        # items and scores: one float block, filled column by column and wrapped without a copy
-        numeric: list[tuple[str, np.ndarray]] = [
-            (item, block.values[:, j]) for j, item in enumerate(block.items)
-        ]
-        numeric += [(name, scores[name]) for name in score_names]
+        names = [*block.items, *score_names]
         if has_retro:
-            numeric += [(item + retro, blocks[1].values[:, j])
-                        for j, item in enumerate(blocks[1].items)]
-            numeric += [(name + retro, scores[name + retro]) for name in score_names]
-        floats = np.empty((len(idx), len(numeric)), dtype=float, order="F")
-        for j, (_, column) in enumerate(numeric):
-            np.take(column, idx, out=floats[:, j], mode="clip")  # clip: unbuffered
-        data = pd.DataFrame(floats, columns=[name for name, _ in numeric], copy=False)
-        # the pseudonyms last: the helper process has had all the time above; they are
-        # gathered from the table of every distinct id straight into Arrow strings
-        front = {"respondent": pseudonym_series(hashing.result(), kept_ids), **front}
+            names += [item + retro for item in blocks[1].items]
+            names += [name + retro for name in score_names]
+
+        def compact() -> None:
+            # the kept rows to the top, column by column, in place: idx rises and
+            # idx[i] >= i, so a row is read before anything is written over it
+            if len(idx) == n_raw:
+                return
+            for j in range(numbers.shape[1]):
+                column = numbers[:, j]
+                for start in range(0, len(idx), _PIECE_ROWS):
+                    part = idx[start : start + _PIECE_ROWS]
+                    column[start : start + len(part)] = column[part]
+
+        # the numbers are compacted in a thread (numpy releases the GIL) while this one
+        # collects the pseudonyms: the helper process has had all the time above, and
+        # they are gathered from the table of every distinct id straight into Arrow strings
+        filler = ThreadPoolExecutor(1, thread_name_prefix="ipo-fill")
+        filled = filler.submit(compact)
+        filler.shutdown(wait=False)
+        pseudonyms = pseudonym_series(hashing.result(), kept_ids)
+        filled.result()
+        floats = numbers[: len(idx)]
+        data = pd.DataFrame(floats, columns=names, copy=False)
+        front = {"respondent": pseudonyms, **front}
         for pos, (name, column) in enumerate(front.items()):
             data.insert(pos, name, column)
         for name, mask in flags.items():

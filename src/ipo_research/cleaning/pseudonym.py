@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import itertools
 import os
 import re
 import secrets
@@ -297,31 +298,56 @@ def respondent_keys(ids: pd.Series) -> tuple[np.ndarray, pa.LargeStringArray]:
     return codes, pa.array(objects, type=pa.large_string())
 
 
+def _sha256_for_short_messages() -> Any:
+    """CPython's own SHA-256 when present (less overhead per call than OpenSSL's, which
+    matters for short ids), else :func:`hashlib.sha256`; both compute the same digest."""
+    for name in ("_sha256", "_sha2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        constructor = getattr(module, "sha256", None)
+        if constructor is not None:
+            return constructor
+    return hashlib.sha256  # pragma: no cover - CPython has one of both
+
+
+_SHA256 = _sha256_for_short_messages()
+
+
+def _hmac_hex(messages: Sequence[bytes], key: bytes) -> bytes:
+    """Concatenated hex HMAC-SHA256 of ``messages`` (see :func:`hmac_table`)."""
+    ipad, opad = _pads(key)
+    inner = _SHA256(ipad).copy
+    outer = _SHA256(opad).copy
+    digests: list[bytes] = []
+    append = digests.append
+    for message in messages:
+        ih = inner()
+        ih.update(message)
+        oh = outer()
+        oh.update(ih.digest())
+        append(oh.digest())
+    return b"".join(digests).hex().encode("ascii")
+
+
 def hmac_table(ids: Sequence[str], key: bytes) -> np.ndarray:
     """HMAC-SHA256 (64 hex digits, as ``S64`` bytes) of each of ``ids``.
 
     HMAC (RFC 2104) with the padded key's inner and outer hash states computed once:
     identical to ``hmac.new(key, msg, sha256)`` and about twice as fast for many short ids.
     """
-    ipad, opad = _pads(key)
-    inner = hashlib.sha256(ipad).copy
-    outer = hashlib.sha256(opad).copy
-    digests: list[bytes] = []
-    append = digests.append
-    for u in ids:
-        ih = inner()
-        ih.update(u.encode("utf-8"))
-        oh = outer()
-        oh.update(ih.digest())
-        append(oh.digest())
-    text = b"".join(digests).hex().encode("ascii")
-    return np.frombuffer(text, dtype="S64")
+    return np.frombuffer(_hmac_hex([u.encode("utf-8") for u in ids], key), dtype="S64")
 
+
+#: Ids per piece: the helper writes its HMACs piece by piece, and this process hashes
+#: pieces from the other end while it waits (see :meth:`HmacJob.result`).
+_PIECE = 4096
 
 #: The helper process of :class:`HmacJob`: standard library only, so it starts in about
 #: 10 ms.  It reads the two padded keys, the ids' offsets and their UTF-8 bytes from its
-#: standard input and writes the HMACs (hex) to its standard output; the same computation
-#: as :func:`hmac_table`.
+#: standard input and writes the HMACs (hex), piece by piece, to its standard output:
+#: the computation of :func:`_hmac_hex`.
 _HELPER = r"""
 import sys
 try:  # CPython's own SHA-256: less overhead per call than OpenSSL's for short ids
@@ -332,21 +358,24 @@ except ImportError:
     except ImportError:
         from hashlib import sha256
 src = sys.stdin.buffer
-head = src.read(16)
-n, size = int.from_bytes(head[:8], "little"), int.from_bytes(head[8:], "little")
+head = src.read(24)
+n, size, piece = (int.from_bytes(head[i:i + 8], "little") for i in (0, 8, 16))
 inner = sha256(src.read(64)).copy
 outer = sha256(src.read(64)).copy
 bounds = memoryview(src.read(8 * (n + 1))).cast("q").tolist()
 data = src.read(size)
-out = []
-append = out.append
-for i in range(n):
-    ih = inner()
-    ih.update(data[bounds[i]:bounds[i + 1]])
-    oh = outer()
-    oh.update(ih.digest())
-    append(oh.digest())
-sys.stdout.buffer.write(b"".join(out).hex().encode("ascii"))
+out = sys.stdout.buffer
+for start in range(0, n, piece):
+    digests = []
+    append = digests.append
+    for i in range(start, min(n, start + piece)):
+        ih = inner()
+        ih.update(data[bounds[i]:bounds[i + 1]])
+        oh = outer()
+        oh.update(ih.digest())
+        append(oh.digest())
+    out.write(b"".join(digests).hex().encode("ascii"))
+    out.flush()
 """
 
 #: Fewer ids than this are hashed in the calling process (starting the helper costs about
@@ -360,11 +389,12 @@ class HmacJob:
     Hashing short ids one by one holds Python's GIL (about a microsecond per id), so a
     thread cannot overlap it with other work; a small helper process (standard library
     only; the key and the ids passed through a pipe, never on its command line or on
-    disk) can.  It writes the HMACs to an anonymous temporary file, so it never waits for
-    this process.  The caller starts the job, does other work and collects
-    :meth:`result`.  The helper's table is spot-checked against :func:`hmac_table`; when
-    the helper cannot run or its answer is wrong, the table is computed in this process:
-    the result is the same either way.
+    disk) can.  It writes the HMACs piece by piece to an anonymous temporary file, so it
+    never waits for this process.  The caller starts the job, does other work and
+    collects :meth:`result`; if the helper has not finished by then, this process hashes
+    the remaining ids from the other end until both meet.  The helper's part is
+    spot-checked against :func:`hmac_table`; when the helper cannot run or its answer is
+    wrong, the table is computed in this process: the result is the same either way.
 
     Parameters
     ----------
@@ -391,16 +421,15 @@ class HmacJob:
         if helper and len(ids):
             self._start()
 
-    def _payload(self) -> list[bytes | memoryview]:
+    def _buffers(self) -> tuple[np.ndarray, memoryview]:
+        """The ids' offsets (from 0) and their UTF-8 bytes, straight from Arrow."""
         chunk = self._ids
         buffers = chunk.buffers()
         offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
         offsets = offsets[chunk.offset :]
         start, end = int(offsets[0]), int(offsets[-1])
         data = memoryview(buffers[2])[start:end] if buffers[2] is not None else memoryview(b"")
-        ipad, opad = _pads(self._key)
-        head = len(chunk).to_bytes(8, "little") + (end - start).to_bytes(8, "little")
-        return [head, ipad, opad, (offsets - start).astype("<i8").tobytes(), data]
+        return offsets - start, data
 
     def _start(self) -> None:
         try:
@@ -413,7 +442,10 @@ class HmacJob:
             self._proc = None
             self._close_out()
             return
-        payload = self._payload()
+        offsets, data = self._buffers()
+        ipad, opad = _pads(self._key)
+        head = b"".join(v.to_bytes(8, "little") for v in (len(offsets) - 1, len(data), _PIECE))
+        payload: list[bytes | memoryview] = [head, ipad, opad, offsets.astype("<i8").tobytes(), data]
         stdin = self._proc.stdin
         if stdin is None:  # pragma: no cover - stdin=PIPE always gives a pipe
             return
@@ -430,28 +462,56 @@ class HmacJob:
         self._feeder = threading.Thread(target=feed, name="ipo-hmac-feed", daemon=True)
         self._feeder.start()
 
+    def _hash_here(self, start: int, stop: int) -> bytes:
+        """Hex HMACs of ids ``start:stop``, computed in this process."""
+        offsets, data = self._buffers()
+        bounds = offsets[start : stop + 1].tolist()
+        raw = bytes(data[bounds[0] : bounds[-1]]) if stop > start else b""
+        first = bounds[0] if bounds else 0
+        return _hmac_hex(
+            [raw[a - first : b - first] for a, b in itertools.pairwise(bounds)],
+            self._key,
+        )
+
     def _from_helper(self) -> np.ndarray | None:
+        """The table from the helper's pieces and, while it is still busy, pieces hashed
+        here from the other end; ``None`` when the helper's answer cannot be used."""
         proc, self._proc = self._proc, None
         if proc is None:
             return None
+        n = len(self._ids)
+        mine = n  # ids mine:n are hashed here
+        tail: list[bytes] = []
         try:
-            code = proc.wait()
+            fileno = self._out.fileno()
+            while proc.poll() is None:
+                done = os.fstat(fileno).st_size // 64
+                if done >= mine:
+                    break
+                start = max(done, mine - _PIECE)
+                tail.append(self._hash_here(start, mine))
+                mine = start
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
             self._out.seek(0)
-            text = self._out.read()
+            head = self._out.read(64 * mine)
         finally:
             self._close_out()
             if self._feeder is not None:
                 self._feeder.join()
-        n = len(self._ids)
-        if code != 0 or len(text) != 64 * n:
-            return None
-        table = np.frombuffer(text, dtype="S64")
-        probe = sorted({0, n // 2, n - 1})  # the helper computes exactly hmac_table
-        if hmac_table([self._ids[i].as_py() for i in probe], self._key).tolist() != [
-            table[i] for i in probe
-        ]:
-            return None
-        return table
+        done = len(head) // 64
+        if done < mine:  # the helper stopped early: hash its part of the rest here
+            tail.append(self._hash_here(done, mine))
+            head = head[: 64 * done]
+        if done:
+            probe = sorted({0, done // 2, done - 1})  # the helper computes _hmac_hex
+            table = np.frombuffer(head, dtype="S64")
+            if hmac_table([self._ids[i].as_py() for i in probe], self._key).tolist() != [
+                table[i] for i in probe
+            ]:
+                return None
+        return np.frombuffer(head + b"".join(reversed(tail)), dtype="S64")
 
     def result(self) -> np.ndarray:
         """The table: ``S64`` hex HMACs, one per id in the order given."""

@@ -297,10 +297,13 @@ def recode_block(
     strict: bool = False,
     file: str | None = None,
     row_offset: int | None = None,
+    out: np.ndarray | None = None,
 ) -> RecodedBlock:
     """Recode the item columns of a raw export into one 2-D block.
 
-    Parameters are those of :func:`recode_items`.
+    Parameters are those of :func:`recode_items`; ``out`` is a float array of rows x
+    items with contiguous columns (e.g. columns of a larger column-major array) to hold
+    the values, else one is allocated.
 
     Returns
     -------
@@ -314,7 +317,7 @@ def recode_block(
     """
     items = list(columns)
     n = len(frame)
-    values = np.empty((n, len(items)), dtype=float, order="F")
+    values = np.empty((n, len(items)), dtype=float, order="F") if out is None else out
     classes = np.empty((n, len(items)), dtype=np.int8, order="F")
     counts = np.zeros((len(items), len(CLASSES)), dtype=np.int64)
     labels = np.zeros(len(items), dtype=np.int64)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -257,6 +258,40 @@ def _rows_unique(data: pd.DataFrame, subset: list[str]) -> bool:
     return not bool((key[1:] == key[:-1]).any())
 
 
+def _is_pattern_check(check: pa.Check) -> bool:
+    return bool(check.name == "str_matches"
+                and (check.statistics or {}).get("pattern") == PSEUDONYM_PATTERN)
+
+
+def _proofs(data: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[bool, bool]:
+    """Whether the uniqueness of respondent and wave, and the pseudonym pattern, are each
+    either not in ``schema`` or proven to hold on ``data`` by the fast tests."""
+    unique = not schema.unique or _rows_unique(data, list(schema.unique))
+    column = schema.columns.get("respondent")
+    if column is None or not any(_is_pattern_check(c) for c in column.checks):
+        return unique, True
+    return unique, "respondent" in data.columns and _hex64_all(data["respondent"])
+
+
+def _without(schema: pa.DataFrameSchema, *, unique: bool, pattern: bool) -> pa.DataFrameSchema:
+    """``schema`` without its uniqueness check (``unique``) and pseudonym pattern check
+    (``pattern``); shallow copies (pandera's update_column deep-copies every column)."""
+    fast = schema
+    if unique and schema.unique:
+        fast = copy.copy(schema)
+        fast.unique = None
+    column = schema.columns.get("respondent")
+    if pattern and column is not None:
+        keep = [c for c in column.checks if not _is_pattern_check(c)]
+        if len(keep) < len(column.checks):
+            lighter = copy.copy(column)
+            lighter.checks = keep
+            if fast is schema:
+                fast = copy.copy(schema)
+            fast.columns = {**schema.columns, "respondent": lighter}
+    return fast
+
+
 def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
     """The schema minus the checks that faster, vectorised tests prove to pass on ``data``.
 
@@ -265,47 +300,64 @@ def _without_proven_checks(data: pd.DataFrame, schema: pa.DataFrameSchema) -> pa
     respondent and wave (decided by :func:`_rows_unique`).  When a test cannot prove its
     check passes, pandera runs the check and reports the failures as always.
     """
-    fast = schema
-    if schema.unique and _rows_unique(data, list(schema.unique)):
-        fast = copy.copy(schema)
-        fast.unique = None
-    column = schema.columns.get("respondent")
-    if column is None or "respondent" not in data.columns:
-        return fast
-    keep = [c for c in column.checks
-            if not (c.name == "str_matches" and c.statistics.get("pattern") == PSEUDONYM_PATTERN)]
-    if len(keep) < len(column.checks) and _hex64_all(data["respondent"]):
-        # shallow copies: pandera's update_column deep-copies every column of the schema
-        lighter = copy.copy(column)
-        lighter.checks = keep
-        if fast is schema:
-            fast = copy.copy(schema)
-        fast.columns = {**schema.columns, "respondent": lighter}
-    return fast
+    unique, pattern = _proofs(data, schema)
+    return _without(schema, unique=unique, pattern=pattern)
+
+
+#: From this many rows the fast tests run in a thread while pandera runs the other checks.
+PARALLEL_MIN_ROWS = 50_000
+
+
+def _summary(err: pa_errors.SchemaErrors, file: str | None) -> SchemaError:
+    cases = err.failure_cases
+    summary = (
+        cases.groupby(["column", "check"], dropna=False).size().sort_values(ascending=False)
+    )
+    parts = [f"{col} {check}: {n}" for (col, check), n in summary.items()]
+    structural = cases[cases["check"].astype(str).str.startswith("column_in_")]
+    parts += [f"{c}: {v}" for c, v in zip(structural["check"], structural["failure_case"],
+                                          strict=True)]
+    first_col = str(summary.index[0][0]) if len(summary) else None
+    return SchemaError(
+        f"cleaned data fail the schema ({'; '.join(parts[:8])})",
+        file=file,
+        column=first_col,
+        hint="check the duplicates policy and the column mapping",
+    )
+
 
 def validate(data: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str | None = None) -> None:
     """Validate ``data`` lazily and raise one :class:`SchemaError` listing every failure.
+
+    The uniqueness of respondent and wave and the pseudonym pattern are first tested by
+    fast vectorised proofs (see :func:`_without_proven_checks`); pandera runs every other
+    check, and those two when they are not proven.  On a large frame the proofs run in a
+    thread while pandera checks the rest; when a proof fails, pandera validates again
+    with that check, so the result is the same either way.
 
     Raises
     ------
     SchemaError
         With the failing checks counted per column and check.
     """
+    if len(data) >= PARALLEL_MIN_ROWS:
+        with ThreadPoolExecutor(1, thread_name_prefix="ipo-proofs") as pool:
+            proofs = pool.submit(_proofs, data, schema)
+            failed: pa_errors.SchemaErrors | None = None
+            try:
+                _without(schema, unique=True, pattern=True).validate(data, lazy=True,
+                                                                     inplace=True)
+            except pa_errors.SchemaErrors as err:
+                failed = err
+            unique, pattern = proofs.result()
+        if unique and pattern:  # exactly the validation below: report its result
+            if failed is not None:
+                raise _summary(failed, file) from failed
+            return
+        fast = _without(schema, unique=unique, pattern=pattern)
+    else:
+        fast = _without_proven_checks(data, schema)
     try:
-        _without_proven_checks(data, schema).validate(data, lazy=True, inplace=True)
+        fast.validate(data, lazy=True, inplace=True)
     except pa_errors.SchemaErrors as err:
-        cases = err.failure_cases
-        summary = (
-            cases.groupby(["column", "check"], dropna=False).size().sort_values(ascending=False)
-        )
-        parts = [f"{col} {check}: {n}" for (col, check), n in summary.items()]
-        structural = cases[cases["check"].astype(str).str.startswith("column_in_")]
-        parts += [f"{c}: {v}" for c, v in zip(structural["check"], structural["failure_case"],
-                                              strict=True)]
-        first_col = str(summary.index[0][0]) if len(summary) else None
-        raise SchemaError(
-            f"cleaned data fail the schema ({'; '.join(parts[:8])})",
-            file=file,
-            column=first_col,
-            hint="check the duplicates policy and the column mapping",
-        ) from err
+        raise _summary(err, file) from err
