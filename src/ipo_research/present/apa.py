@@ -111,7 +111,11 @@ P_STATS = frozenset(
     {"p", "p_welch", "p_kruskal", "wilcoxon_p", "pval", "p_adj", "p_diff", "p_value", "p_chisq"}
 )
 #: Statistics that are counts.
-INT_STATS = frozenset({"n", "k", "n_items", "n_obs", "n_groups", "count", "aantal"})
+INT_STATS = frozenset(
+    {"n", "k", "n_items", "n_obs", "n_groups", "n_clusters", "nobs", "ngroups", "count", "aantal"}
+)
+#: Row names of analysis results that have a translated label (see present/labels.py).
+_KNOWN_ROWS = frozenset({"response_shift", "true_change", "retrospective_change"})
 #: Statistics that are degrees of freedom.
 DF_STATS = frozenset({"df", "df1", "df2", "df_diff", "ddf", "dof"})
 
@@ -839,6 +843,8 @@ def _row_label(value: object, lang: Lang, labels: Mapping[str, str] | None) -> s
         return text("intercept", lang)
     if key == "Residual":
         return text("residual", lang)
+    if key in _KNOWN_ROWS:
+        return text(key, lang)
     return key
 
 
@@ -1070,7 +1076,8 @@ def apa_table(
     headers: list[Runs] = []
     if row_header:
         index_key = str(frame.index.name) if frame.index.name is not None else ""
-        known = {k: k for k in ("item", "group", "factor", "model", "scale")} | {"term": "effect"}
+        known = {k: k for k in ("item", "group", "factor", "model", "scale", "estimate")}
+        known["term"] = "effect"
         if index_key in known:
             header = text(known[index_key], language)
         elif index_key:  # a named index (team, niveau, opleiding): its own name

@@ -27,6 +27,20 @@ TEXT: Mapping[str, Mapping[Lang, str]] = {
     "scale": {"nl": "Schaal", "en": "Scale"},
     "group": {"nl": "Groep", "en": "Group"},
     "item": {"nl": "Item", "en": "Item"},
+    # rows of analysis.response_shift (and its index header)
+    "estimate": {"nl": "Schatting", "en": "Estimate"},
+    "response_shift": {
+        "nl": "Responsverschuiving (retrospectieve − echte voormeting)",
+        "en": "Response shift (retrospective − true pretest)",
+    },
+    "true_change": {
+        "nl": "Verandering t.o.v. echte voormeting",
+        "en": "Change from true pretest",
+    },
+    "retrospective_change": {
+        "nl": "Verandering t.o.v. retrospectieve voormeting",
+        "en": "Change from retrospective pretest",
+    },
     "effect": {"nl": "Effect", "en": "Effect"},
     "factor": {"nl": "Factor", "en": "Factor"},
     "term": {"nl": "Term", "en": "Term"},
