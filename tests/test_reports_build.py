@@ -133,6 +133,26 @@ def test_unchanged_plan_rebuilds_nothing(tmp_path: Path, built: dict[str, Any]) 
     assert sorted(summary.skipped) == ["regio/deventer", "regio/zwolle"]
 
 
+def test_a_change_in_the_package_code_makes_every_report_stale(
+        tmp_path: Path, built: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an editable install the version need not move: the package's sources are an input."""
+    from ipo_research.reports import build as build_module
+    from ipo_research.reports.cache import BuildCache
+
+    ok_plan = built["root"] / "ok.yaml"
+    ok_plan.write_text(PLAN, encoding="utf-8")
+    plan = load_plan(ok_plan)
+    todo, fresh = build_module.plan_jobs(plan, BuildCache(plan.cache_file))
+    assert todo == [] and len(fresh) == 2
+    source = tmp_path / "analysis.py"
+    source.write_text("A = 1\n")
+    real_files = build_module._package_files()
+    assert any(p.name == "change.py" and p.parent.name == "analysis" for p in real_files)
+    monkeypatch.setattr(build_module, "_package_files", lambda: [*real_files, source])
+    todo, fresh = build_module.plan_jobs(plan, BuildCache(plan.cache_file))
+    assert sorted(r.id for r, _ in todo) == ["regio/deventer", "regio/zwolle"] and fresh == []
+
+
 def test_interrupted_build_is_completed_and_dask_gives_identical_pages(
         built: dict[str, Any]) -> None:
     from distributed import LocalCluster

@@ -194,6 +194,9 @@ def plan_jobs(plan: Plan, cache: BuildCache, *, force: bool = False
     todo: list[tuple[ReportSpec, str]] = []
     fresh: list[ReportSpec] = []
     opts = plan.engine
+    # The package's own code is an input of every report: with an editable install a change in
+    # an analysis or presentation function must rebuild the pages even if the version did not move.
+    package = fingerprint({"files": cache.hashes(_package_files())})
     for report in plan.reports:
         if report.template not in inputs:
             files = [plan.templates[report.template].path, *plan.input_files(report.template)]
@@ -201,6 +204,7 @@ def plan_jobs(plan: Plan, cache: BuildCache, *, force: bool = False
         key = fingerprint({
             "files": inputs[report.template], "parameters": dict(report.parameters),
             "title": report.title, "lang": report.lang, "version": __version__,
+            "package": package,
             "format": ENGINE_FORMAT, "kernel": opts.kernel, "seed": opts.seed,
         })
         html_path, nb_path, _ = _paths(plan, report)
@@ -209,6 +213,12 @@ def plan_jobs(plan: Plan, cache: BuildCache, *, force: bool = False
         else:
             todo.append((report, key))
     return todo, fresh
+
+
+def _package_files() -> list[Path]:
+    """Source files of the installed ``ipo_research`` package (code, definitions, styles)."""
+    root = Path(__file__).resolve().parents[1]
+    return sorted(p for p in root.rglob("*") if p.suffix in {".py", ".yaml", ".css"} and p.is_file())
 
 
 def build_plan(
