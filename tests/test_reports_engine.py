@@ -53,8 +53,17 @@ def run(session: KernelSession, notebooks: Path, name: str, **parameters: Any) -
 
 
 def outputs(nb: Any) -> list[Any]:
-    """Cell sources, execution counts and outputs: everything a page is made of."""
-    return [(c.source, c.get("execution_count"), c.get("outputs")) for c in nb.cells]
+    """Cell sources, execution counts and outputs: everything a page is made of.
+
+    stderr streams are left out: published pages drop them (``html.sanitise``), and a
+    fresh kernel on a loaded or new machine may write environment notices there (e.g.
+    matplotlib building its font cache) that say nothing about state from a former report.
+    """
+    def shown(cell: Any) -> list[Any]:
+        return [o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+    return [(c.source, c.get("execution_count"), shown(c)) for c in nb.cells]
 
 
 def state(nb: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,10 +14,12 @@ from ipo_research.errors import ReportError
 from ipo_research.reports.cache import atomic_write
 from ipo_research.reports.html import (
     IndexEntry,
+    document,
     error_page,
     export_html,
     external_references,
     index_page,
+    page_css,
     sanitise,
 )
 
@@ -125,3 +128,64 @@ def test_atomic_write_replaces_whole_files(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]
     with pytest.raises(ReportError, match=r"cannot write page.html"):
         atomic_write(target / "page.html", "x")  # a file used as a folder
+
+
+def report_notebook() -> nbformat.NotebookNode:
+    """A report as the notebooks write it: page_style, heading, an APA table, a record."""
+    from ipo_research.present.apa import apa_css
+    from ipo_research.present.report import RECORD_MIME
+
+    figure = f'<figure class="ipo-figure"><img src="data:image/png;base64,{PNG}" alt="Punten">' \
+             "<figcaption>Figuur 1</figcaption></figure>"
+    table = ('<table class="apa-table"><caption><span class="apa-table-number">Tabel 1</span>'
+             '<br/><span class="apa-table-title">Respons &amp; uitval</span></caption>'
+             "<tbody><tr><th scope=\"row\">mbo</th><td>12</td></tr></tbody></table>")
+    frame = '<table class="dataframe"><tr><td>1</td></tr></table>'
+    outputs = [new_output("display_data", data={"text/html": markup, "text/plain": "<HTML>"})
+               for markup in (f"<style>{apa_css()}</style>", "<h1>Leerteam ZW-1</h1>",
+                              table, figure, frame)]
+    outputs.append(new_output("display_data", data={"text/html": "", RECORD_MIME: {"n": 12}}))
+    nb = new_notebook(cells=[new_code_cell("report()", outputs=outputs),
+                             new_markdown_cell("## Toelichting\n\nTekst.")])
+    return nb
+
+
+def test_page_is_lean_html5_with_one_stylesheet_and_main() -> None:
+    page = export_html(report_notebook(), title="Leerteam ZW-1", lang="nl")
+    head, body = page.split("<body>")
+    assert '<meta charset="utf-8">' in head and 'name="viewport"' in head
+    assert page.count("<style") == 1 and page.count("table.apa-table {") == 1
+    assert "max-width: 60rem" in head and "@media print" in head
+    assert body.count("<main>") == 1 and body.count("</main>") == 1
+    assert body.count("<h1") == 1
+    assert "--jp-" not in head and "anchor-link" not in body and "\u00b6" not in body
+    assert "ipo-research.record" not in page
+    assert '<div class="output_html rendered_html output_subarea"></div>' not in page
+    without_images = len(re.sub(r"data:image/[^\"']+", "", page).encode())
+    assert without_images < 150_000, without_images
+    assert without_images < 20_000  # the lab template's CSS alone was ~250 KB
+
+
+def test_tables_sit_in_a_labelled_focusable_scroll_region() -> None:
+    page = export_html(report_notebook(), title="x", lang="nl")
+    regions = re.findall(r'<div class="table-scroll" role="region" aria-label="([^"]*)" '
+                         r'tabindex="0"><table', page)
+    assert regions == ["Tabel 1 Respons &amp; uitval", "Tabel 2"]
+    assert page.count("<table") == 2
+    assert 'alt="Punten"' in page and f'src="data:image/png;base64,{PNG}"' in page
+    english = export_html(report_notebook(), title="x", lang="en")
+    assert 'aria-label="Table 2"' in english
+
+
+def test_markdown_headings_have_no_pilcrow_links() -> None:
+    page = export_html(report_notebook(), title="x")
+    assert re.search(r'<h2 id="Toelichting">Toelichting</h2>', page)
+
+
+def test_document_escapes_title_and_lang_and_pages_share_the_shell() -> None:
+    page = document("<p>ok</p>", title="A <b> & C", lang='nl"')
+    assert "<title>A &lt;b&gt; &amp; C</title>" in page and '<html lang="nl&quot;">' in page
+    assert page_css() in page
+    for other in (error_page(title="t", report_id="t", error_name="E", cell=1),
+                  index_page([], title="t")):
+        assert page_css() in other and other.count("<main>") == 1

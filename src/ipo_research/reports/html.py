@@ -1,14 +1,21 @@
 """Self-contained HTML pages: report pages, error pages and the index.
 
-Report pages come from nbconvert's ``lab`` template with a small override
-(:data:`REPORT_TEMPLATE`) that drops every external resource the lab template pulls in
-(require.js, MathJax and mermaid from a CDN, the widget manager) and adds print-friendly
-styling.  Before export the notebook is sanitised (:func:`sanitise`): the ``parameters``
-and ``injected-parameters`` cells are removed, all notebook and cell metadata (papermill
-parameters, input/output paths, timings) is dropped, and stderr streams and error
-outputs, which can show file paths, stay in the audit notebook only.  Code is hidden
-(``exclude_input``); figures are embedded as data URIs.  :func:`external_references` is
-the guard that every page passes before it is published.
+Every page is one small HTML5 document (:func:`document`): ``<html lang>``, ``<meta
+charset>``, a viewport, a ``<title>``, one embedded stylesheet (``templates/page.css``
+plus the APA table rules of :func:`ipo_research.present.apa.apa_css`) and a ``<main>``
+landmark.  Nothing is loaded from elsewhere.
+
+Report pages come from nbconvert's ``basic`` template (the cells' HTML only, without
+JupyterLab's ~250 KB stylesheet).  Before export the notebook is sanitised
+(:func:`sanitise`): the ``parameters`` and ``injected-parameters`` cells are removed, all
+notebook and cell metadata (papermill parameters, input/output paths, timings) is
+dropped, and stderr streams and error outputs, which can show file paths, stay in the
+audit notebook only.  Outputs that show nothing on a page (recorded values) or repeat
+the page's stylesheet (:func:`ipo_research.present.report.page_style`) are left out.
+Code is hidden (``exclude_input``); figures are embedded as data URIs; every table is
+wrapped in a labelled, keyboard-focusable region that scrolls sideways on narrow
+screens.  :func:`external_references` is the guard that every page passes before it is
+published.
 """
 
 from __future__ import annotations
@@ -19,43 +26,25 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from ipo_research.errors import ReportError
 
 __all__ = [
-    "REPORT_TEMPLATE",
     "IndexEntry",
+    "document",
     "error_page",
     "export_html",
     "external_references",
     "index_page",
+    "page_css",
     "sanitise",
 ]
 
 #: Cell tags whose cells never reach a published page.
 HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell", "remove_cell",
                          "papermill-error-cell-tag"})
-
-_STYLE = """
-body { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
-.jp-Notebook { font-size: 1rem; line-height: 1.5; }
-.jp-RenderedHTMLCommon table { margin: 0.5rem 0 1rem; }
-img { max-width: 100%; height: auto; }
-@media print { body { max-width: none; padding: 0; } }
-"""
-
-#: nbconvert template: the lab page without CDN scripts (require.js, MathJax, mermaid,
-#: widgets) and with a readable column width.
-REPORT_TEMPLATE = (
-    "{%- extends 'lab/index.html.j2' -%}\n"
-    "{%- block html_head_js -%}{%- endblock html_head_js -%}\n"
-    "{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}\n"
-    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n"
-    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}\n"
-    "{%- block html_head_css -%}<style type=\"text/css\">" + _STYLE + "</style>"
-    "{%- endblock html_head_css -%}\n"
-)
 
 _EXTERNAL = re.compile(
     r"""<script\b[^>]*\bsrc\s*=\s*["']?(?P<script>[^"'\s>]+)"""
@@ -112,23 +101,149 @@ def sanitise(nb: Any, *, title: str) -> Any:
     return clean
 
 
-def _exporter(lang: str) -> Any:
+_TEXT = {
+    "nl": {
+        "failed": "Dit rapport kon niet worden gemaakt.",
+        "cause": "Er trad een fout op ({name}) in cel {cell} van het sjabloon.",
+        "cause_nocell": "Er trad een fout op ({name}) bij het maken van het rapport.",
+        "log": "De technische details staan in het buildlogboek onder rapport-id {id}.",
+        "index": "Overzicht van alle rapporten",
+        "missing": "niet beschikbaar",
+        "count": "{n} rapporten",
+        "table": "Tabel",
+    },
+    "en": {
+        "failed": "This report could not be built.",
+        "cause": "An error occurred ({name}) in cell {cell} of the template.",
+        "cause_nocell": "An error occurred ({name}) while building the report.",
+        "log": "Technical details are in the build log under report id {id}.",
+        "index": "All reports",
+        "missing": "not available",
+        "count": "{n} reports",
+        "table": "Table",
+    },
+}
+
+_DOCUMENT = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{css}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+@cache
+def page_css() -> str:
+    """Return the stylesheet embedded in every page (page layout plus APA tables)."""
+    from importlib.resources import files
+
+    from ipo_research.present.apa import apa_css
+
+    own = (files("ipo_research.reports") / "templates" / "page.css").read_text(encoding="utf-8")
+    return own.strip() + "\n" + apa_css().strip()
+
+
+def document(body: str, *, title: str, lang: str = "nl") -> str:
+    """Wrap HTML in the page shell: language, charset, viewport, title, style, ``<main>``.
+
+    ``body`` is inserted as is (it must already be safe HTML); ``title`` and ``lang``
+    are escaped.
+
+    Examples
+    --------
+    >>> page = document("<h1>Rapport</h1>", title="R & D", lang="nl")
+    >>> '<html lang="nl">' in page and "<title>R &amp; D</title>" in page
+    True
+    >>> page.count("<main>"), page.count("<style>")
+    (1, 1)
+    """
+    esc = html.escape
+    return _DOCUMENT.format(lang=esc(lang, quote=True), title=esc(title), css=page_css(),
+                            body=body.strip())
+
+
+def _html_of(output: Any) -> str | None:
+    """Return an output's ``text/html`` (what nbconvert renders first), if it has one."""
+    value = output.get("data", {}).get("text/html")
+    if value is None:
+        return None
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _shows_nothing_new(output: Any) -> bool:
+    """Whether an output renders as nothing, or only as a stylesheet the page already has.
+
+    Recorded values (:func:`ipo_research.present.report.record`) carry an empty
+    ``text/html``; :func:`ipo_research.present.report.page_style` displays the APA
+    stylesheet, which :func:`page_css` already embeds once in the ``<head>``.
+    """
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return False
+    markup = _html_of(output)
+    if markup is None:
+        return False
+    markup = markup.strip()
+    if not markup:
+        return True
+    from ipo_research.present.apa import apa_css
+
+    return markup == f"<style>{apa_css()}</style>".strip()
+
+
+def _exporter() -> Any:
     """Return this thread's HTML exporter (building one compiles the templates: slow)."""
     exporter = getattr(_local, "exporter", None)
     if exporter is None:
-        import jinja2
         from nbconvert import HTMLExporter
 
         exporter = HTMLExporter(
-            template_name="lab",
-            extra_loaders=[jinja2.DictLoader({"ipo_report.html.j2": REPORT_TEMPLATE})],
-            template_file="ipo_report.html.j2",
+            template_name="basic",
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
             embed_images=True,
         )
         _local.exporter = exporter
-    exporter.language_code = lang
     return exporter
+
+
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="[^"]*">[^<]*</a>')
+_TABLE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
+_CAPTION = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _label(table: str, fallback: str) -> str:
+    """Return a table's accessible name: its caption as plain text, else ``fallback``."""
+    caption = _CAPTION.search(table)
+    if caption is None:
+        return fallback
+    text = html.unescape(_TAG.sub(" ", caption.group(1)))
+    return " ".join(text.split()) or fallback
+
+
+def _wrap_tables(body: str, lang: str) -> str:
+    """Put every table in a focusable, labelled region that scrolls sideways when wide."""
+    word = _texts(lang)["table"]
+    count = 0
+
+    def wrap(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        label = html.escape(_label(match.group(0), f"{word} {count}"), quote=True)
+        return (f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">'
+                f"{match.group(0)}</div>")
+
+    return _TABLE.sub(wrap, body)
 
 
 def export_html(nb: Any, *, title: str, lang: str = "nl") -> str:
@@ -141,7 +256,7 @@ def export_html(nb: Any, *, title: str, lang: str = "nl") -> str:
     title
         Page title (``<title>``).
     lang
-        ISO 639-1 language of the page (``<html lang>``).
+        ISO 639-1 language of the page (``<html lang>``, table labels).
 
     Raises
     ------
@@ -150,7 +265,11 @@ def export_html(nb: Any, *, title: str, lang: str = "nl") -> str:
         embeds a ``<script src>`` from a CDN).
     """
     clean = sanitise(nb, title=title)
-    body, _ = _exporter(lang).from_notebook_node(clean, resources={"metadata": {"name": title}})
+    for cell in clean.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not _shows_nothing_new(o)]
+    body, _ = _exporter().from_notebook_node(clean, resources={"metadata": {"name": title}})
+    body = _wrap_tables(_ANCHOR_LINK.sub("", str(body)), lang)
     refs = external_references(body)
     if refs:
         raise ReportError(
@@ -158,51 +277,7 @@ def export_html(nb: Any, *, title: str, lang: str = "nl") -> str:
             context={"report": title},
             hint="do not display outputs that load scripts or styles from the internet",
         )
-    return str(body)
-
-
-_TEXT = {
-    "nl": {
-        "failed": "Dit rapport kon niet worden gemaakt.",
-        "cause": "Er trad een fout op ({name}) in cel {cell} van het sjabloon.",
-        "cause_nocell": "Er trad een fout op ({name}) bij het maken van het rapport.",
-        "log": "De technische details staan in het buildlogboek onder rapport-id {id}.",
-        "index": "Overzicht van alle rapporten",
-        "missing": "niet beschikbaar",
-        "count": "{n} rapporten",
-    },
-    "en": {
-        "failed": "This report could not be built.",
-        "cause": "An error occurred ({name}) in cell {cell} of the template.",
-        "cause_nocell": "An error occurred ({name}) while building the report.",
-        "log": "Technical details are in the build log under report id {id}.",
-        "index": "All reports",
-        "missing": "not available",
-        "count": "{n} reports",
-    },
-}
-
-_PAGE = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 48rem;
-       margin: 0 auto; padding: 1rem 1.5rem 3rem; line-height: 1.5; color: #1a1a1a; }}
-a {{ color: #0b5394; }} a:focus {{ outline: 3px solid #f1c232; }}
-.error {{ border-left: 4px solid #b00020; padding: 0.25rem 1rem; background: #fdf2f4; }}
-.muted {{ color: #595959; }}
-</style>
-</head>
-<body>
-<main>
-{body}
-</main>
-</body>
-</html>
-"""
+    return document(body, title=title, lang=lang)
 
 
 def _texts(lang: str) -> Mapping[str, str]:
@@ -223,7 +298,7 @@ def error_page(*, title: str, report_id: str, error_name: str, cell: int | None,
     body = (f"<h1>{esc(title)}</h1>\n<div class=\"error\" role=\"alert\">\n"
             f"<p><strong>{esc(t['failed'])}</strong></p>\n<p>{cause}</p>\n"
             f"<p>{esc(t['log'].format(id=report_id))}</p>\n</div>")
-    return _PAGE.format(lang=esc(lang), title=esc(title), body=body)
+    return document(body, title=title, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -255,7 +330,7 @@ def index_page(entries: Iterable[IndexEntry], *, title: str, lang: str = "nl") -
                          f"{note}</li>")
         parts.append("</ul>\n</section>")
     parts.append("</nav>")
-    return _PAGE.format(lang=esc(lang), title=esc(title), body="\n".join(parts))
+    return document("\n".join(parts), title=title, lang=lang)
 
 
 def relative_href(target: Sequence[str]) -> str:
