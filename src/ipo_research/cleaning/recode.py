@@ -301,9 +301,25 @@ def recode_block(
 ) -> RecodedBlock:
     """Recode the item columns of a raw export into one 2-D block.
 
-    Parameters are those of :func:`recode_items`; ``out`` is a float array of rows x
-    items with contiguous columns (e.g. columns of a larger column-major array) to hold
-    the values, else one is allocated.
+    Parameters
+    ----------
+    frame
+        Raw export.
+    columns
+        Output item name -> raw column name.
+    inst
+        The instrument (scale, labels per item, N/A labels).
+    na_values
+        Extra answers meaning "not applicable".
+    strict
+        Raise at the first answer that is neither a number nor a label.
+    file, row_offset
+        Location for error messages: the row reported is ``position + row_offset`` (the
+        spreadsheet line, as :func:`~ipo_research.io.read_survey` records it), or the
+        1-based data row ``position + 1`` when ``row_offset`` is ``None``.
+    out
+        A float array of rows x items with contiguous columns (e.g. columns of a larger
+        column-major array) to hold the values; else one is allocated.
 
     Returns
     -------
@@ -360,55 +376,3 @@ def recode_block(
                 ),
             )
     return RecodedBlock(items, values, classes, counts, labels, commas)
-
-
-def recode_items(
-    frame: pd.DataFrame,
-    columns: Mapping[str, str],
-    inst: Instrument,
-    *,
-    na_values: Iterable[str] = (),
-    strict: bool = False,
-    file: str | None = None,
-    row_offset: int | None = None,
-) -> tuple[pd.DataFrame, dict[str, RecodedColumn]]:
-    """Recode the item columns of a raw export.
-
-    Parameters
-    ----------
-    frame
-        Raw export.
-    columns
-        Output item name -> raw column name.
-    inst
-        The instrument (scale, labels per item, N/A labels).
-    na_values
-        Extra answers meaning "not applicable".
-    strict
-        Raise at the first answer that is neither a number nor a label.
-    file, row_offset
-        Location for error messages: the row reported is ``position + row_offset`` (the
-        spreadsheet line, as :func:`~ipo_research.io.read_survey` records it), or the
-        1-based data row ``position + 1`` when ``row_offset`` is ``None``.
-
-    Returns
-    -------
-    values : pandas.DataFrame
-        Float columns named by item, index of ``frame``.
-    recoded : dict
-        Item -> :class:`RecodedColumn` (class codes per cell, for the audit).
-
-    Raises
-    ------
-    CleaningError
-        In strict mode, text that is neither a number nor a label.
-    """
-    block = recode_block(frame, columns, inst, na_values=na_values, strict=strict, file=file,
-                         row_offset=row_offset)
-    recoded = {
-        item: RecodedColumn(block.values[:, j], block.classes[:, j], int(block.labels[j]),
-                            int(block.commas[j]))
-        for j, item in enumerate(block.items)
-    }
-    values = pd.DataFrame(block.values, index=frame.index, columns=block.items)
-    return values, recoded
