@@ -112,8 +112,13 @@ def test_index_groups_reports_and_marks_failures() -> None:
         IndexEntry("leerteam/zw-1.html", "Leerteam ZW-1", "Leerteams"),
         IndexEntry("leerteam/zw-2.html", "Leerteam ZW-2", "Leerteams", ok=False),
         IndexEntry("instrument/ripls.html", "RIPLS & ICCAS", "Instrumenten"),
+        IndexEntry("en/ripls.html", "Instrument report RIPLS", "Instrumenten", lang="en"),
+        IndexEntry("instrument/iccas.html", "ICCAS", "Instrumenten", lang="nl"),
     ], title="Kennisplatform", lang="nl")
-    assert page.count("<h2>") == 2 and "<p class=\"muted\">3 rapporten</p>" in page
+    assert page.count("<h2>") == 2 and "<p class=\"muted\">5 rapporten</p>" in page
+    # a page in another language than the index says so (WCAG 3.1.2), same-language ones do not
+    assert '<a href="en/ripls.html" lang="en" hreflang="en">Instrument report RIPLS</a>' in page
+    assert '<a href="instrument/iccas.html">ICCAS</a>' in page
     assert '<a href="leerteam/zw-2.html">Leerteam ZW-2</a> <span class="muted">' \
            '(niet beschikbaar)</span>' in page
     assert "RIPLS &amp; ICCAS" in page

@@ -294,7 +294,8 @@ def build_plan(
         ok = cache.reports.get(report.id, {}).get("status") == "ok"
         entries.append(IndexEntry(href=relative_href(report.output.parts), title=report.title,
                                   group=plan.templates[report.template].title.split("{")[0]
-                                  .strip(" -–:") or report.template, ok=ok))
+                                  .strip(" -–:") or report.template, ok=ok,
+                                  lang=report.lang))
     atomic_write(plan.output_dir / "index.html",
                  index_page(entries, title=plan.title, lang=plan.lang))
     summary.seconds = time.perf_counter() - started

@@ -309,6 +309,7 @@ class IndexEntry:
     title: str
     group: str
     ok: bool = True
+    lang: str | None = None  # the page's language when it differs from the index's
 
 
 def index_page(entries: Iterable[IndexEntry], *, title: str, lang: str = "nl") -> str:
@@ -326,7 +327,9 @@ def index_page(entries: Iterable[IndexEntry], *, title: str, lang: str = "nl") -
         parts.append(f"<section>\n<h2>{esc(group)}</h2>\n<ul>")
         for item in items:
             note = "" if item.ok else f" <span class=\"muted\">({esc(t['missing'])})</span>"
-            parts.append(f"<li><a href=\"{esc(item.href, quote=True)}\">{esc(item.title)}</a>"
+            other = (f" lang=\"{esc(item.lang, quote=True)}\" hreflang=\"{esc(item.lang, quote=True)}\""
+                     if item.lang and item.lang != lang else "")
+            parts.append(f"<li><a href=\"{esc(item.href, quote=True)}\"{other}>{esc(item.title)}</a>"
                          f"{note}</li>")
         parts.append("</ul>\n</section>")
     parts.append("</nav>")
