@@ -9,16 +9,14 @@ costs microseconds; rehashing happens only when size or mtime changed).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ipo_research.errors import ReportError
+from ipo_research.errors import ReportError, WriteError
+from ipo_research.io.writers import atomic_write_bytes
 
 __all__ = ["ENGINE_FORMAT", "BuildCache", "atomic_write", "fingerprint"]
 
@@ -28,9 +26,10 @@ _STATE_VERSION = 1
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file atomically: a temporary file in the same folder, then ``os.replace``.
+    """Write a report file atomically through :func:`ipo_research.io.writers.atomic_write_bytes`.
 
-    An interrupted write leaves the old file (or none), never a half-written one.
+    An interrupted write leaves the old file (or none), never a half-written one; like every
+    writer of the toolkit it refuses ``data/raw``.
 
     Raises
     ------
@@ -38,19 +37,11 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         When the file cannot be written.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise ReportError(f"cannot write {path.name}: {err.strerror}", file=str(path),
-                          hint="check permissions and free disk space") from err
+        atomic_write_bytes(path, raw)
+    except WriteError as err:
+        raise ReportError(f"cannot write {path.name}: {err.what}", file=str(path),
+                          hint=err.hint or "check permissions and free disk space") from err
 
 
 def fingerprint(parts: Mapping[str, Any]) -> str:
