@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -681,6 +682,7 @@ def test_package_exports_resolve_lazily() -> None:
     assert present.apa_table is apa_table
     assert set(present.__all__) == set(present._LAZY)
     for name in present.__all__:
-        assert getattr(present, name) is not None
+        module = importlib.import_module(f"ipo_research.present.{present._LAZY[name]}")
+        assert getattr(present, name) is getattr(module, name), name
     with pytest.raises(AttributeError, match=r"has no attribute 'nope'"):
         _ = present.nope

@@ -70,8 +70,10 @@ def test_change_by_secondary_suppression_protects_the_small_group(long: pd.DataF
     wide = rep.pre_post(long, "total")
     table = rep.change_by(wide, "Niveau", min_n=19)  # hbo has 18 pairs, mbo 19
     assert np.isnan(table.loc["hbo", "n"])
-    # mbo would reveal hbo through the total: it is blanked too
-    assert np.isnan(table.loc["mbo", "n"]) or np.isnan(table.loc["Totaal", "n"])
+    # mbo would reveal hbo through the total: the smallest published part (mbo) is blanked
+    assert np.isnan(table.loc["mbo", "n"]) and np.isnan(table.loc["mbo", "d_z"])
+    assert table.loc["mbo", "suppression"] == "onderdrukt: anders herleidbaar uit een totaal"
+    assert table.loc["Totaal", "n"] == 37 and table.loc["Totaal", "suppression"] == ""
 
 
 def test_response_counts_and_count_table(long: pd.DataFrame) -> None:

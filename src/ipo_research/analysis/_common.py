@@ -49,6 +49,7 @@ def numeric_matrix(data: pd.DataFrame, columns: Sequence[str], parameter: str) -
         out[:, j] = series.to_numpy(dtype=float, na_value=np.nan)
     return out
 
+
 def hedges_j(df: float) -> float:
     """Exact small-sample correction used by ``effectsize::hedges_g``."""
     return float(

@@ -139,8 +139,6 @@ def wilcoxon_signed_rank(diff: np.ndarray) -> tuple[float, float, float]:
     return v, float(p), r_rb
 
 
-
-
 def _paired_row(pre: np.ndarray, post: np.ndarray, names: tuple[str, str]) -> dict[str, float]:
     n = pre.size
     if n < 3:
@@ -338,7 +336,7 @@ def response_shift(data: pd.DataFrame, then: str, pre: str, post: str) -> Respon
         "retrospective_change": (0, 2, then, post),
     }
     rows = []
-    for _, (a, b, name_from, name_to) in specs.items():
+    for a, b, name_from, name_to in specs.values():
         row: dict[str, object] = dict(_paired_row(x[:, a], x[:, b], (name_from, name_to)))
         row["from"] = name_from
         row["to"] = name_to

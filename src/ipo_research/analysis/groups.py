@@ -54,8 +54,6 @@ class GroupComparison:
     groups: pd.DataFrame
 
 
-
-
 def _group_levels(series: pd.Series) -> list[object]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         present = set(series.dropna().unique())

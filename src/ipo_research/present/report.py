@@ -71,10 +71,17 @@ RECORD_MIME = "application/vnd.ipo-research.record+json"
 #: Parameter values that mean "no filter" in :func:`select`.
 ALL: tuple[str, ...] = ("alle", "all", "*")
 
-_TOTAL = {"nl": "Totaal", "en": "Total"}
-_WAVES = {"pre": {"nl": "Voormeting", "en": "Pretest"},
-          "post": {"nl": "Nameting", "en": "Posttest"},
-          "both": {"nl": "Beide metingen", "en": "Both waves"}}
+#: Count columns of :func:`response_counts`, labelled by :func:`count_table`.
+_WAVES = ("pre", "post", "both")
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str], parameter: str = "") -> None:
+    """Raise :class:`ReportError` naming the first of ``columns`` missing from ``data``."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ReportError(f"the data have no column {missing[0]!r}", column=missing[0],
+                          context={"parameter": parameter} if parameter else {},
+                          hint=f"columns are: {', '.join(map(str, data.columns))}")
 
 
 # =========================================================================== display
@@ -252,9 +259,7 @@ def select(data: pd.DataFrame, **criteria: Any) -> pd.DataFrame:
     for column, value in criteria.items():
         if value is None or (isinstance(value, str) and value.casefold() in ALL):
             continue
-        if column not in data.columns:
-            raise ReportError(f"the data have no column {column!r}", column=column,
-                              hint=f"columns are: {', '.join(map(str, data.columns))}")
+        _require_columns(data, [column])
         mask &= (data[column].astype("object") == value).fillna(False).astype(bool)
         if not mask.any():
             present = sorted(str(v) for v in data[column].dropna().unique())
@@ -303,11 +308,7 @@ def pre_post(
     ReportError
         When a named column is missing.
     """
-    needed = [respondent, wave, score, *([then] if then else [])]
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise ReportError(f"the data have no column {missing[0]!r}", column=missing[0],
-                          hint=f"columns are: {', '.join(map(str, data.columns))}")
+    _require_columns(data, [respondent, wave, score, *([then] if then else [])])
     waves = data[wave].astype("object")
     scores = (data.assign(_wave=waves).pivot_table(index=respondent, columns="_wave",
                                                     values=score, aggfunc="first",
@@ -377,13 +378,11 @@ def change_by(
     complete = wide.dropna(subset=[pre, post])
     groups: list[tuple[str, pd.DataFrame]] = []
     if by is not None:
-        if by not in wide.columns:
-            raise ReportError(f"the data have no column {by!r}", column=by,
-                              context={"parameter": "by"})
+        _require_columns(wide, [by], "by")
         for value, part in complete.groupby(by, sort=True, observed=True):
             groups.append((str(value), part))
     if total or by is None:
-        groups.append((_TOTAL[language], complete))
+        groups.append((text("total", language), complete))
     rows: list[dict[str, Any]] = []
     for label, part in groups:
         row: dict[str, Any] = {"group": label, "n": len(part)}
@@ -420,9 +419,7 @@ def response_counts(
     """
     language = check_lang(lang)
     threshold = check_min_n(min_n)
-    if by not in data.columns:
-        raise ReportError(f"the data have no column {by!r}", column=by,
-                          context={"parameter": "by"})
+    _require_columns(data, [by], "by")
     waves = data[wave].astype("object")
     per = data.assign(_wave=waves).groupby([respondent]).agg(
         group=(by, "first"), pre=("_wave", lambda w: bool((w == "pre").any())),
@@ -430,7 +427,7 @@ def response_counts(
     per["both"] = per["pre"] & per["post"]
     counts = per.groupby("group", sort=True, observed=True)[["pre", "post", "both"]].sum()
     counts.index = counts.index.astype(str)
-    counts.loc[_TOTAL[language]] = counts.sum()
+    counts.loc[text("total", language)] = counts.sum()
     counts = counts.astype("float64")
     suppressed = suppress_crosstab(counts[["pre", "post"]], threshold)
     both = suppress_table(counts[["both"]].rename(columns={"both": "n"}), "n", threshold,
@@ -467,7 +464,7 @@ def count_table(
         Display names of the columns (``pre`` -> "Voormeting" by default).
     """
     language = check_lang(lang)
-    labels = {k: v[language] for k, v in _WAVES.items()} | dict(column_labels or {})
+    labels = {k: text(k, language) for k in _WAVES} | dict(column_labels or {})
     header = row_header or str(counts.index.name or text("group", language))
     body: dict[str, list[str]] = {header: [str(v) for v in counts.index]}
     hidden = False
@@ -480,7 +477,7 @@ def count_table(
             else:
                 cells.append(fmt_int(value, lang=language))
         body[labels.get(str(column), str(column))] = cells
-    note = {"nl": "Aantallen respondenten.", "en": "Numbers of respondents."}[language]
+    note = text("note_counts", language)
     if hidden:
         note += " " + suppression_note(check_min_n(min_n), language)
     return ApaTable(frame=pd.DataFrame(body, dtype=object), title=title, note=note,
@@ -513,7 +510,7 @@ def score_descriptives(
         for name in ("pre", "post"):
             values = pd.to_numeric(data.loc[waves == name, scale], errors="coerce").dropna()
             label = (labels or {}).get(scale, scale)
-            rows.append({"scale": f"{label}, {_WAVES[name][language].lower()}",
+            rows.append({"scale": f"{label}, {text(name, language).lower()}",
                          "n": len(values),
                          "mean": float(values.mean()) if len(values) else math.nan,
                          "sd": float(values.std(ddof=1)) if len(values) > 1 else math.nan})

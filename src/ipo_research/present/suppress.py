@@ -251,7 +251,7 @@ def _secondary(
     hidden = hidden.copy()
     order = np.arange(len(frame))
     margin_cols = [c for c in keys if _is_total(frame[c], total_labels).any()]
-    groups: list[tuple[np.ndarray, int | None]] = []
+    groups: list[tuple[np.ndarray, int]] = []
     for col in margin_cols:
         others = [c for c in keys if c != col]
         is_total = _is_total(frame[col], total_labels).to_numpy()
@@ -270,14 +270,14 @@ def _secondary(
     while changed:
         changed = False
         for parts, margin in groups:
-            cells = np.append(parts, margin) if margin is not None else parts
+            cells = np.append(parts, margin)
             if int(hidden[cells].sum()) != 1:
                 continue
             candidates = [p for p in parts if not hidden[p]]
             if candidates:
                 smallest = min(candidates, key=lambda p: (values[p], p))
                 hidden[smallest] = True
-            elif margin is not None:
+            else:
                 hidden[margin] = True
             changed = True
     return hidden
