@@ -194,11 +194,15 @@ def _shows_nothing_new(output: Any) -> bool:
     if markup is None:
         return False
     markup = markup.strip()
-    if not markup:
-        return True
+    return not markup or markup == _apa_style_output()
+
+
+@cache
+def _apa_style_output() -> str:
+    """The markup :func:`ipo_research.present.report.page_style` displays (read once)."""
     from ipo_research.present.apa import apa_css
 
-    return markup == f"<style>{apa_css()}</style>".strip()
+    return f"<style>{apa_css()}</style>".strip()
 
 
 def _exporter() -> Any:

@@ -33,7 +33,6 @@ __all__ = [
     "ParamSpec",
     "parse_declarations",
     "read_template_defaults",
-    "validate_parameters",
     "validate_reports",
 ]
 
@@ -321,9 +320,12 @@ def _show(value: Any) -> str:
 
 def _found(value: Any) -> str:
     """Describe a YAML value for an error message: its kind and (shortened) value."""
-    kind = ("a mapping" if isinstance(value, Mapping) else "a list" if isinstance(value, list)
-            else "text" if isinstance(value, str) else "a boolean" if isinstance(value, bool)
-            else "a number" if isinstance(value, int | float) else type(value).__name__)
+    if value is None:
+        return "null (nothing)"
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (bool, "a boolean"), ((int, float), "a number"), (str, "text"),
+        (Mapping, "a mapping"), ((list, tuple), "a list"))
+    kind = next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
     text = repr(value)
     return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
 
@@ -385,21 +387,6 @@ def _check_values(
             continue
         result[name] = spec.coerce(values[name])
     return result, problems
-
-
-def validate_parameters(
-    report: str, specs: Mapping[str, ParamSpec], values: Mapping[str, Any],
-) -> tuple[dict[str, Any], list[str]]:
-    """Check one report's parameters against the declarations of its template.
-
-    Returns
-    -------
-    parameters, problems
-        The complete parameters (declared defaults filled in, canonical types) and a list
-        of problems, one sentence each (empty when valid).
-    """
-    result, problems = _check_values(specs, values)
-    return result, [f"report {report!r}: {text}" for _, text in problems]
 
 
 #: How many distinct problems, and how many report ids per problem, the message shows.

@@ -49,6 +49,7 @@ import yaml
 from ipo_research.errors import ReadError, ReportError
 from ipo_research.reports.params import (
     ParamSpec,
+    _found,
     parse_declarations,
     read_template_defaults,
     validate_reports,
@@ -198,18 +199,6 @@ def _check_engine_option(name: str, value: Any, file: str | None) -> None:
             f"engine option {name!r} must be {expected}, found {_found(value)}", file=file,
             context={"key": f"engine.{name}"}, hint=f"write e.g. '{example}' under 'engine:'",
         )
-
-
-def _found(value: Any) -> str:
-    """Describe a YAML value for an error message: its kind and (shortened) value."""
-    if value is None:
-        return "null (nothing)"
-    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
-        (bool, "a boolean"), ((int, float), "a number"), (str, "text"),
-        (Mapping, "a mapping"), ((list, tuple), "a list"))
-    kind = next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
-    text = repr(value)
-    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _mapping(value: Any, key: str, file: str | None, example: str, *,

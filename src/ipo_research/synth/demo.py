@@ -5,6 +5,7 @@ The folder layout is the contract in ``docs/demo_data_contract.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -234,7 +235,7 @@ def write_demo(out: Path, *, seed: int = 2024, scale: float = 1.0,
     manifest = {
         "generator": GENERATOR, "version": GENERATOR_VERSION, "seed": int(seed),
         "scale": float(scale),
-        "files": {rel: {"sha256": sha256_file(out / rel), "bytes": len(data)}
+        "files": {rel: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for rel, data in sorted(files.items())},
     }
     atomic_write_bytes(manifest_path, json_bytes(manifest), allow_raw=True)

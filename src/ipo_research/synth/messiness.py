@@ -526,7 +526,6 @@ _QUALTRICS_META = [
     ("DistributionChannel", "Distribution Channel", '{"ImportId":"distributionChannel"}'),
     ("UserLanguage", "User Language", '{"ImportId":"userLanguage"}'),
 ]
-QUALTRICS_EMBEDDED: tuple[str, ...] = (*_CONTEXT, "Meting")
 
 
 def _format_qualtrics(rng: np.random.Generator, spec: ExportSpec, lay: _Layout,
