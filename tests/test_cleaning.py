@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipo_research.cleaning import CleaningRules, clean, find_identifiers, item_columns
+from ipo_research.cleaning import (
+    CleaningResult,
+    CleaningRules,
+    clean,
+    find_identifiers,
+    item_columns,
+)
 from ipo_research.cleaning.identifiers import identifier_by_content, identifier_by_name
 from ipo_research.cleaning.pseudonym import pseudonym
 from ipo_research.cleaning.recode import Recoder, recode_column
@@ -34,7 +40,7 @@ def _raw(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame([{**base, **r} for r in rows])
 
 
-def _clean(raw: pd.DataFrame, inst: Instrument, key: bytes, **rules: object) -> object:
+def _clean(raw: pd.DataFrame, inst: Instrument, key: bytes, **rules: object) -> CleaningResult:
     return clean(raw, inst, respondent="Studentnummer", wave="Meting", columns=COLS, key=key,
                  rules=CleaningRules(**rules))  # type: ignore[arg-type]
 
@@ -76,10 +82,10 @@ def test_item_specific_labels_iccas_item21() -> None:
 def test_recoded_items_and_reverse_keying(inst: Instrument, hmac_key: bytes) -> None:
     raw = _raw([{"Vraag 1": "Mee eens", "Vraag 2": "2,0", "Vraag 3": "1", "Vraag 4": 3}])
     res = _clean(raw, inst, hmac_key, straightlining="off")
-    row = res.data.iloc[0]  # type: ignore[attr-defined]
+    row = res.data.iloc[0]
     assert (row.q1, row.q2, row.q3, row.q4) == (4.0, 2.0, 5.0, 3.0)  # q3: 1 + 5 - 1
     assert row.A == 3.0 and row.B == 4.0 and row.total == pytest.approx(3.5)
-    assert _reason(res.audit, "reverse keying").cells_changed == 1  # type: ignore[attr-defined]
+    assert _reason(res.audit, "reverse keying").cells_changed == 1
 
 
 def test_scores_need_min_answered(inst: Instrument, hmac_key: bytes) -> None:
@@ -88,20 +94,20 @@ def test_scores_need_min_answered(inst: Instrument, hmac_key: bytes) -> None:
         {"Studentnummer": "2", "Vraag 1": "", "Vraag 2": "", "Vraag 3": "1"},   # total 2/4
     ])
     res = _clean(raw, inst, hmac_key)
-    data = res.data  # type: ignore[attr-defined]
+    data = res.data
     assert np.isnan(data.loc[0, "A"]) and data.loc[0, "B"] == 4.0
     assert data.loc[0, "total"] == pytest.approx((2 + 5 + 3) / 3)
     assert np.isnan(data.loc[1, "total"]) and bool(data.loc[1, "flag_too_few"])
-    few = _reason(res.audit, "too few answered")  # type: ignore[attr-defined]
+    few = _reason(res.audit, "too few answered")
     assert few.rows_flagged == 1 and few.rows_dropped == 0
-    scores = _reason(res.audit, "scores")  # type: ignore[attr-defined]
+    scores = _reason(res.audit, "scores")
     assert scores.cells_changed == 3  # A twice, total once (B of row 2 has 1/2 -> too few too)
 
 
 def test_min_answered_override(inst: Instrument, hmac_key: bytes) -> None:
     raw = _raw([{"Vraag 1": "", "Vraag 2": "2"}])
     res = _clean(raw, inst, hmac_key, min_answered=0.5)
-    assert res.data.loc[0, "A"] == 2.0  # type: ignore[attr-defined]
+    assert res.data.loc[0, "A"] == 2.0
 
 
 def test_strict_mode_names_file_row_and_column(inst: Instrument, hmac_key: bytes) -> None:
@@ -111,7 +117,7 @@ def test_strict_mode_names_file_row_and_column(inst: Instrument, hmac_key: bytes
                        r"row 3, column 'Vraag 2'"):
         _clean(raw, inst, hmac_key, strict=True)
     res = _clean(raw, inst, hmac_key)
-    assert _reason(res.audit, "recode", "text").cells_changed == 1  # type: ignore[attr-defined]
+    assert _reason(res.audit, "recode", "text").cells_changed == 1
 
 
 # --------------------------------------------------------------------------- rules
@@ -123,12 +129,12 @@ def test_duplicates_keep_latest_complete(inst: Instrument, hmac_key: bytes) -> N
          "Vraag 3": ""},                                                         # later, incomplete
     ])
     res = _clean(raw, inst, hmac_key, straightlining="off")
-    assert len(res.data) == 1 and res.data.loc[0, "q1"] == 5.0  # type: ignore[attr-defined]
-    assert _reason(res.audit, "duplicates").rows_dropped == 2  # type: ignore[attr-defined]
+    assert len(res.data) == 1 and res.data.loc[0, "q1"] == 5.0
+    assert _reason(res.audit, "duplicates").rows_dropped == 2
     latest = _clean(raw, inst, hmac_key, straightlining="off", duplicates="latest")
-    assert np.isnan(latest.data.loc[0, "q1"])  # type: ignore[attr-defined]
+    assert np.isnan(latest.data.loc[0, "q1"])
     first = _clean(raw, inst, hmac_key, straightlining="off", duplicates="first")
-    assert first.data.loc[0, "q1"] == 1.0  # type: ignore[attr-defined]
+    assert first.data.loc[0, "q1"] == 1.0
 
 
 def test_duplicates_keep_policy_fails_schema(inst: Instrument, hmac_key: bytes) -> None:
@@ -141,14 +147,14 @@ def test_speeders_dropped_or_flagged(inst: Instrument, hmac_key: bytes) -> None:
     raw = _raw([{"Studentnummer": str(i), "Duur (sec)": d}
                 for i, d in enumerate(["300", "310,5", "290", "80", "90"])])
     res = _clean(raw, inst, hmac_key)
-    speed = _reason(res.audit, "speeders")  # type: ignore[attr-defined]
+    speed = _reason(res.audit, "speeders")
     assert speed.rows_dropped == 2 and "median 290.0 s" in speed.reason
     flagged = _clean(raw, inst, hmac_key, speeders="flag")
-    assert flagged.data["flag_speeder"].tolist() == [False, False, False, True, True]  # type: ignore[attr-defined]
+    assert flagged.data["flag_speeder"].tolist() == [False, False, False, True, True]
     absolute = _clean(raw, inst, hmac_key, speeder_seconds=85)
-    assert _reason(absolute.audit, "speeders").rows_dropped == 1  # type: ignore[attr-defined]
+    assert _reason(absolute.audit, "speeders").rows_dropped == 1
     off = _clean(raw, inst, hmac_key, speeders="off")
-    assert len(off.data) == 5  # type: ignore[attr-defined]
+    assert len(off.data) == 5
 
 
 def test_duration_text_is_an_error(inst: Instrument, hmac_key: bytes) -> None:
@@ -165,17 +171,17 @@ def test_straightlining_before_reverse_keying(inst: Instrument, hmac_key: bytes)
         {"Studentnummer": "3", "Vraag 1": "4", "Vraag 2": "4", "Vraag 3": "2", "Vraag 4": "4"},
     ])
     res = _clean(raw, inst, hmac_key)
-    assert _reason(res.audit, "straight-lining").rows_dropped == 2  # type: ignore[attr-defined]
-    assert len(res.data) == 1  # type: ignore[attr-defined]
+    assert _reason(res.audit, "straight-lining").rows_dropped == 2
+    assert len(res.data) == 1
     strict = _clean(raw, inst, hmac_key, straightline_min_items=4)
-    assert _reason(strict.audit, "straight-lining").rows_dropped == 1  # type: ignore[attr-defined]
+    assert _reason(strict.audit, "straight-lining").rows_dropped == 1
 
 
 def test_too_few_can_drop(inst: Instrument, hmac_key: bytes) -> None:
     raw = _raw([{}, {"Studentnummer": "2", "Vraag 1": "", "Vraag 2": ""}])
     res = _clean(raw, inst, hmac_key, too_few="drop")
-    assert len(res.data) == 1 and "flag_too_few" not in res.data  # type: ignore[attr-defined]
-    assert _reason(res.audit, "too few answered").rows_dropped == 1  # type: ignore[attr-defined]
+    assert len(res.data) == 1 and "flag_too_few" not in res.data
+    assert _reason(res.audit, "too few answered").rows_dropped == 1
 
 
 def test_missing_id_and_unknown_wave_dropped(inst: Instrument, hmac_key: bytes) -> None:
@@ -183,8 +189,8 @@ def test_missing_id_and_unknown_wave_dropped(inst: Instrument, hmac_key: bytes) 
                 {"Studentnummer": "3", "Meting": "tussenmeting"}, {"Studentnummer": "4",
                                                                    "Meting": None}])
     res = _clean(raw, inst, hmac_key)
-    assert _reason(res.audit, "respondent").rows_dropped == 2  # type: ignore[attr-defined]
-    wave = _reason(res.audit, "wave")  # type: ignore[attr-defined]
+    assert _reason(res.audit, "respondent").rows_dropped == 2
+    wave = _reason(res.audit, "wave")
     assert wave.rows_dropped == 2 and "tussenmeting" in wave.details
 
 
@@ -194,16 +200,16 @@ def test_wave_mapping_and_matching(inst: Instrument, hmac_key: bytes) -> None:
         {"Studentnummer": "2", "Meting": "voormeting", "Vraag 1": "5"},
     ])
     res = _clean(raw, inst, hmac_key)
-    data = res.data  # type: ignore[attr-defined]
+    data = res.data
     assert data["wave"].tolist() == ["pre", "post", "pre"]
     assert data["matched"].tolist() == [True, True, False]
-    waves = _reason(res.audit, "waves")  # type: ignore[attr-defined]
+    waves = _reason(res.audit, "waves")
     assert waves.rows_flagged == 1 and "1 of 2 respondents unmatched" in waves.details
     dropped = _clean(raw, inst, hmac_key, drop_unmatched=True)
-    assert len(dropped.data) == 2  # type: ignore[attr-defined]
+    assert len(dropped.data) == 2
     custom = _clean(raw.assign(Meting="T0"), inst, hmac_key,
                     waves={"t0": "baseline"})
-    assert set(custom.data["wave"]) == {"baseline"}  # type: ignore[attr-defined]
+    assert set(custom.data["wave"]) == {"baseline"}
 
 
 def test_wave_value_for_one_wave_export(inst: Instrument, hmac_key: bytes) -> None:
@@ -222,24 +228,24 @@ def test_audit_arithmetic_on_random_mess(inst: Instrument, hmac_key: bytes,
     raw.insert(1, "Meting", rng.choice(["voormeting", "nameting", "?"], n))
     raw["Duur (sec)"] = rng.uniform(10, 600, n).round(1)
     res = _clean(raw, inst, hmac_key)
-    audit = res.audit  # type: ignore[attr-defined]
-    assert audit["rows_dropped"].sum() + len(res.data) == n  # type: ignore[attr-defined]
+    audit = res.audit
+    assert audit["rows_dropped"].sum() + len(res.data) == n
     assert (audit["rows_dropped"] > 0).sum() >= 3
     cells = audit[audit["step"] == "recode"].set_index("reason")["cells_changed"]
     assert cells.filter(like="outside").iloc[0] == (answers == "9").sum()
     assert cells.filter(like="text").iloc[0] == (answers == "x").sum()
     assert cells.filter(like="missing answer").iloc[0] == (answers == "").sum()
     assert cells.filter(like="recoded to").iloc[0] == (answers == "Mee eens").sum()
-    assert not res.data.duplicated(["respondent", "wave"]).any()  # type: ignore[attr-defined]
+    assert not res.data.duplicated(["respondent", "wave"]).any()
 
 
 def test_every_rule_is_in_the_audit(inst: Instrument, hmac_key: bytes) -> None:
     res = _clean(_raw([{}]), inst, hmac_key, straightlining="off")
-    steps = set(res.audit["step"])  # type: ignore[attr-defined]
+    steps = set(res.audit["step"])
     assert {"privacy", "recode", "respondent", "wave", "duplicates", "speeders",
             "straight-lining", "too few answered", "reverse keying", "scores",
             "waves"} <= steps
-    assert list(res.audit.columns) == ["step", "reason", "rows_dropped", "rows_flagged",  # type: ignore[attr-defined]
+    assert list(res.audit.columns) == ["step", "reason", "rows_dropped", "rows_flagged",
                                        "cells_changed", "columns", "details"]
 
 
@@ -326,7 +332,7 @@ def test_keeping_an_identifier_is_refused(inst: Instrument, hmac_key: bytes) -> 
     with pytest.raises(PrivacyError, match="column 'Studentnummer'"):
         _clean(raw, inst, hmac_key, keep=("Studentnummer",))
     kept = _clean(raw, inst, hmac_key, keep=("Regio",))
-    assert "Regio" in kept.data.columns  # type: ignore[attr-defined]
+    assert "Regio" in kept.data.columns
 
 
 def test_find_identifiers_skips_items() -> None:
@@ -595,4 +601,4 @@ def test_submission_times_outside_pandas_range_count_as_missing(inst: Instrument
     raw = _raw([{"Einddatum": "01-01-2300 10:00", "Vraag 1": "1"},
                 {"Einddatum": "01-09-2023 10:00", "Vraag 1": "5"}])
     res = _clean(raw, inst, hmac_key, timestamp="Einddatum", straightlining="off")
-    assert len(res.data) == 1 and res.data["q1"].iloc[0] == 5.0  # type: ignore[attr-defined]
+    assert len(res.data) == 1 and res.data["q1"].iloc[0] == 5.0

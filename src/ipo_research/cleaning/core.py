@@ -58,7 +58,7 @@ from ipo_research.cleaning.pseudonym import (
 )
 from ipo_research.cleaning.recode import CLASSES, recode_block, source_row
 from ipo_research.cleaning.rules import CleaningRules, _norm_label
-from ipo_research.cleaning.schema import schema_for, score_columns, validate
+from ipo_research.cleaning.schema import _offsets_and_bytes, schema_for, score_columns, validate
 from ipo_research.errors import CleaningError, PrivacyError
 from ipo_research.instruments.model import Instrument
 
@@ -133,6 +133,12 @@ def item_columns(template: str, inst: Instrument, *, suffix: str = "") -> dict[s
     return {template.replace("{n}", str(i)): item + suffix for i, item in enumerate(inst.items, 1)}
 
 
+def retro_suffix(inst: Instrument, rules: CleaningRules) -> str:
+    """Suffix of the retrospective item and score columns: ``rules.retro_suffix``, else the
+    instrument's ``retrospective["before"]``, else ``"_retro"``."""
+    return rules.retro_suffix or inst.retrospective.get("before") or "_retro"
+
+
 def _source_name(raw: pd.DataFrame, source: str | None) -> str | None:
     if source is not None:
         return source
@@ -204,11 +210,7 @@ def _canonical_stamps(text: pd.Series) -> np.ndarray:
     chunk = strings.combine_chunks()
     if len(chunk) == 0:
         return nat
-    buffers = chunk.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
-    offsets = offsets[chunk.offset :]
-    raw = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(
-        0, dtype=np.uint8)
+    offsets, raw = _offsets_and_bytes(chunk)
     rows = np.flatnonzero((np.diff(offsets) == 16) & ~np.isnat(stamps))
     if chunk.null_count:
         valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -460,7 +462,7 @@ def clean(
     raw = raw.copy(deep=False)
     raw.attrs = {}
     min_answered = rules.min_answered if rules.min_answered is not None else inst.min_answered
-    retro = rules.retro_suffix or inst.retrospective.get("before") or "_retro"
+    retro = retro_suffix(inst, rules)
     n_raw = len(raw)
     audit = AuditTrail()
 
@@ -623,14 +625,15 @@ def clean(
         raw_names: list[str] = []
         missing_counts: dict[str, int] = {}
         asked_counts: dict[str, int] = {}
+        nonempty = wave_sizes[wave_sizes > 0]
+        smallest = int(nonempty.min()) if nonempty.size else None
         for blk, cols in zip(blocks, (now_cols, retro_cols), strict=False):
             for j, item in enumerate(blk.items):
                 name = cols[item]
                 raw_names.append(name)
                 n_missing = int(blk.count("missing")[j])
                 not_asked = 0
-                smallest = wave_sizes[wave_sizes > 0]
-                if smallest.size and n_missing >= smallest.min():  # else no wave is all empty
+                if smallest is not None and n_missing >= smallest:  # else no wave is all empty
                     empty = blk.classes[:, j] == CLASSES.index("missing")
                     per_wave = np.bincount(wave_code[empty] + 1, minlength=n_waves + 1)[1:]
                     not_asked = int(wave_sizes[(per_wave == wave_sizes) & (wave_sizes > 0)].sum())

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ipo_research.cleaning.core import CleaningResult, clean, item_columns
+from ipo_research.cleaning.core import CleaningResult, clean, item_columns, retro_suffix
 from ipo_research.cleaning.pseudonym import resolve_key
 from ipo_research.cleaning.rules import CleaningRules
 from ipo_research.errors import CleaningError, WriteError
@@ -265,10 +265,7 @@ def _export_spec(
     if not merged.get("wave") and not merged.get("wave_value"):
         raise _fail(f"export '{name}' has neither 'wave' nor 'wave_value'", file, prefix + "wave",
                     "name the wave column, or give the wave of a one-wave export")
-    columns = merged.get("columns") or {}
-    if not isinstance(columns, Mapping):
-        raise _fail("'columns' must map raw column names to output names", file,
-                    prefix + "columns", "write 'columns: {\"Vraag 1\": q1}'")
+    columns = merged.get("columns") or {}  # a mapping: _check_shapes refused the rest
     rules = CleaningRules.from_mapping(rule_opts, where=str(file))
     instrument = str(merged["instrument"])
     if instrument.endswith((".yaml", ".yml")):
@@ -347,7 +344,7 @@ def clean_export(spec: ExportSpec, key: bytes) -> tuple[CleaningResult, dict[str
 
     inst = load_instrument(spec.instrument)
     raw = read_survey(spec.path, **dict(spec.read_options))
-    retro = spec.rules.retro_suffix or inst.retrospective.get("before") or "_retro"
+    retro = retro_suffix(inst, spec.rules)
     result = clean(
         raw, inst, respondent=spec.respondent, wave=spec.wave, wave_value=spec.wave_value,
         columns=_mapping(spec, raw, inst, retro), key=key, rules=spec.rules,

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ipo_research.cleaning.rules import _norm_label as _norm
 from ipo_research.errors import CleaningError
 from ipo_research.instruments.model import Instrument
 
@@ -35,10 +36,6 @@ PARALLEL_MIN_CELLS = 2_000_000
 #: Answer classes in code order.
 CLASSES = ("ok", "missing", "na", "range", "text")
 _OK, _MISSING, _NA, _RANGE, _TEXT = range(5)
-
-
-def _norm(value: object) -> str:
-    return " ".join(str(value).split()).casefold()
 
 
 def label_map(inst: Instrument, item: str | None = None) -> dict[str, int]:

@@ -135,12 +135,10 @@ def _hex64_all(values: pd.Series) -> bool:
             continue
         if chunk.null_count or not pa_arrow.types.is_large_string(chunk.type):
             return False
-        buffers = chunk.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64, count=chunk.offset + len(chunk) + 1)
-        offsets = offsets[chunk.offset :]
+        offsets, raw = _offsets_and_bytes(chunk)
         if not (np.diff(offsets) == 64).all():
             return False
-        raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        raw = raw[offsets[0] : offsets[-1]]
         for start in range(0, raw.size, _SLICE):  # slices that stay in the CPU cache
             part = raw[start : start + _SLICE]
             # uint8 arithmetic wraps around: one comparison per range of characters

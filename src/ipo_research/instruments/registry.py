@@ -24,6 +24,7 @@ __all__ = [
     "KIRKPATRICK_LEVELS",
     "available_instruments",
     "instrument_from_mapping",
+    "instrument_to_mapping",
     "instrument_to_yaml",
     "load_instrument",
 ]
@@ -476,8 +477,8 @@ def load_instrument(name_or_path: str | Path, *, variant: str | None = None) -> 
     index = _builtin_index()
     if key.casefold() not in index:
         known = available_instruments()
-        close = difflib.get_close_matches(key.upper(), [k.upper() for k in known], n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        close = _suggest(key, known)
+        hint = f"did you mean {close!r}? " if close else ""
         raise InstrumentError(
             f"unknown instrument {key!r}",
             hint=f"{hint}known instruments: {', '.join(known)}; or give a path to a YAML file",

@@ -65,7 +65,14 @@ def processed_files(folder_or_file: str | os.PathLike[str], *,
     ReadError
         When the path does not exist, holds no Parquet file, or none of ``instrument``.
     """
-    path = Path(folder_or_file)
+    files = _parquet_files(Path(folder_or_file))
+    if instrument is None:
+        return files
+    return list(_of_instrument(files, instrument, Path(folder_or_file)))
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    """The ``*.parquet`` files of a folder (sorted), or the one file given."""
     if path.is_dir():
         files = sorted(path.glob("*.parquet"))
     elif path.is_file():
@@ -76,10 +83,15 @@ def processed_files(folder_or_file: str | os.PathLike[str], *,
     if not files:
         raise ReadError("the folder holds no processed Parquet files", file=str(path),
                         hint="run 'ipo-research clean PROJECT' to write them")
-    if instrument is None:
-        return files
+    return files
+
+
+def _of_instrument(files: list[Path], instrument: str, path: Path) -> dict[Path, str | None]:
+    """``{file: instrument in its metadata}`` for the files of ``instrument`` (each file's
+    metadata read once)."""
     found = {f: _instrument_of(f) for f in files}
-    chosen = [f for f, name in found.items() if (name or "").casefold() == instrument.casefold()]
+    chosen = {f: name for f, name in found.items()
+              if (name or "").casefold() == instrument.casefold()}
     if not chosen:
         known = sorted({n for n in found.values() if n})
         raise ReadError(f"no processed data of instrument {instrument!r}", file=str(path),
@@ -130,8 +142,10 @@ def read_processed(folder_or_file: str | os.PathLike[str], *,
     """
     import pyarrow as pa
 
-    files = processed_files(folder_or_file, instrument=instrument)
-    names = {f: _instrument_of(f) for f in files}
+    path = Path(folder_or_file)
+    files = _parquet_files(path)
+    names = (_of_instrument(files, instrument, path) if instrument is not None
+             else {f: _instrument_of(f) for f in files})
     distinct = sorted({n for n in names.values() if n})
     if instrument is None and len(distinct) > 1:
         raise ReadError(
@@ -140,7 +154,7 @@ def read_processed(folder_or_file: str | os.PathLike[str], *,
             hint=f"pass instrument= one of {', '.join(distinct)}",
         )
     frames = []
-    for file in files:
+    for file in names:
         try:
             frame = pd.read_parquet(file)
         except (OSError, ValueError, pa.ArrowException) as err:

@@ -89,23 +89,34 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _atomic(path: str | Path, write: Callable[[Path], None], *, allow_raw: bool) -> Path:
-    """Call ``write(tmp)`` for a temporary path beside ``path``, then move it into place."""
-    target = check_writable(path, allow_raw=allow_raw)
-    folder = target.parent
+def _temp_beside(target: Path) -> tuple[int, Path]:
+    """Create the target's folder and an empty temporary file in it: (open fd, path)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        os.close(fd)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
     except OSError as exc:
         raise WriteError(f"cannot create the output folder or file: {exc.strerror}",
                          file=str(target), hint="check the path and your permissions") from exc
-    tmp = Path(tmp_name)
+    return fd, Path(tmp_name)
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the target's permissions (a new file: 0666 minus the umask) and move it
+    over ``target``."""
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK
+    os.chmod(tmp, mode)
+    os.replace(tmp, target)
+
+
+def _atomic(path: str | Path, write: Callable[[Path], None], *, allow_raw: bool) -> Path:
+    """Call ``write(tmp)`` for a temporary path beside ``path``, then move it into place."""
+    target = check_writable(path, allow_raw=allow_raw)
+    fd, tmp = _temp_beside(target)
+    os.close(fd)
     try:
         write(tmp)
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        _move_into_place(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -114,7 +125,7 @@ def _atomic(path: str | Path, write: Callable[[Path], None], *, allow_raw: bool)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise WriteError(f"writing failed, the previous file (if any) is unchanged: {reason}",
                          file=str(target), hint=_write_hint(exc)) from exc
-    _fsync_dir(folder)
+    _fsync_dir(target.parent)
     return target
 
 
@@ -159,27 +170,18 @@ def atomic_open(
     if mode not in ("wb", "w"):
         raise WriteError(f"mode {mode!r} is not supported", file=str(path), hint="use 'wb' or 'w'")
     target = check_writable(path, allow_raw=allow_raw)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                        suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(f"cannot create the output folder or file: {exc.strerror}",
-                         file=str(target), hint="check the path and your permissions") from exc
+    fd, tmp = _temp_beside(target)
     fh: IO[Any]
     if mode == "wb":
         fh = os.fdopen(fd, "wb")
     else:
         fh = os.fdopen(fd, "w", encoding=encoding or "utf-8", newline="")
-    tmp = Path(tmp_name)
     try:
         yield fh
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
-        file_mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_UMASK
-        os.chmod(tmp, file_mode)
-        os.replace(tmp, target)
+        _move_into_place(tmp, target)
     except BaseException:
         fh.close()
         with contextlib.suppress(OSError):
