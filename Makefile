@@ -42,15 +42,12 @@ demo: $(DEMO_PROCESSED) ## set up, generate demo data, clean it, build the HTML 
 	@echo ""
 	@echo "Reports are ready: open reports/index.html (or any page under reports/) in a browser."
 
-test: $(STAMP) $(DEMO_PROCESSED) ## set up and run the whole test suite (lint, types, unit, R agreement, notebooks)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy
+test: $(STAMP) $(DEMO_PROCESSED) lint ## set up and run the whole test suite (lint, types, unit, R agreement, notebooks)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --doctest-modules src/ipo_research tests
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks || true
 	$(BIN)/mypy
 
 lab: $(STAMP) ## open JupyterLab on notebooks/

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ipo_research.io.processed import read_processed
 from ipo_research.io.readers import (
     SUPPORTED_EXTENSIONS,
+    file_sha256,
     parse_yaml,
     read_survey,
     read_yaml,
@@ -32,6 +33,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_writable",
+    "file_sha256",
     "is_raw_path",
     "parse_yaml",
     "read_processed",

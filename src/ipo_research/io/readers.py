@@ -146,8 +146,9 @@ def read_yaml(path: str | Path) -> Any:
 
 
 # --------------------------------------------------------------------------- helpers
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 hex digest of a file's content (provenance, manifests, caches)."""
+    with Path(path).open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -162,7 +163,7 @@ class _Sha256Thread(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.digest = _sha256(self.path)
+            self.digest = file_sha256(self.path)
         except OSError:  # read_survey hashes again and reports the error
             self.digest = None
 
@@ -707,6 +708,6 @@ def read_survey(
         raise ReadError("the file has a header but no data rows", file=str(path),
                         hint="check that the export holds responses")
     df.attrs["file"] = str(path)
-    df.attrs["sha256"] = hasher.digest or _sha256(path)
+    df.attrs["sha256"] = hasher.digest or file_sha256(path)
     df.attrs["n_rows"] = len(df)
     return df

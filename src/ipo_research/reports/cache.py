@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ipo_research.errors import ReportError, WriteError
+from ipo_research.io.readers import file_sha256
 from ipo_research.io.writers import atomic_write_bytes
 
 __all__ = ["ENGINE_FORMAT", "BuildCache", "atomic_write", "fingerprint"]
@@ -88,13 +89,13 @@ class BuildCache:
         known = self.files.get(key)
         if known and known["size"] == st.st_size and known["mtime_ns"] == st.st_mtime_ns:
             return str(known["sha256"])
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        self.files[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                           "sha256": digest.hexdigest()}
-        return digest.hexdigest()
+        try:
+            digest = file_sha256(path)
+        except OSError as err:
+            raise ReportError("input file cannot be read", file=key,
+                              hint="check the file's permissions or rebuild it") from err
+        self.files[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+        return digest
 
     def hashes(self, paths: Iterable[Path]) -> list[tuple[str, str]]:
         """Return ``(path, sha256)`` for each path, in order."""

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ipo_research.errors import WriteError
+from ipo_research.io.readers import file_sha256
 from ipo_research.io.writers import atomic_write_bytes
 from ipo_research.synth.cohort import (
     GENERATOR,
@@ -34,7 +35,6 @@ from ipo_research.synth.writers import (
     json_bytes,
     qualtrics_bytes,
     sav_bytes,
-    sha256_file,
     xlsx_bytes,
 )
 
@@ -134,7 +134,7 @@ def _intact(out: Path, manifest: dict[str, Any]) -> list[Path] | None:
         path = out / rel
         if not path.is_file() or path.stat().st_size != meta.get("bytes"):
             return None
-        if sha256_file(path) != meta.get("sha256"):
+        if file_sha256(path) != meta.get("sha256"):
             return None
         paths.append(path)
     return paths

@@ -9,7 +9,6 @@ date in the SPSS header, all carry :data:`EXPORT_TIME` (the end of the last coho
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -166,10 +165,3 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
