@@ -116,9 +116,10 @@ def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _suppressed_figure(n: int, min_n: int, lang: Lang) -> Figure:
+def _suppressed_figure(min_n: int, lang: Lang) -> Figure:
+    """A placeholder saying a figure is not shown; it never states the group's size."""
     fig, ax = _new_figure(6.0, 1.2)
-    message = text("suppressed_figure", lang, min_n=min_n, n=n)
+    message = text("suppressed_figure", lang, min_n=min_n)
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
     return _set_alt(fig, message)
@@ -240,7 +241,7 @@ def likert_bars(
         shares.append((counts.to_numpy(dtype="float64") / n * 100.0) if n else np.zeros(k))
     shown = [is_publishable(n, threshold) for n in counts_n]
     if not any(shown):
-        return _suppressed_figure(max(counts_n), threshold, language)
+        return _suppressed_figure(threshold, language)
 
     pct = np.vstack(shares)
     n_low = k // 2
@@ -362,7 +363,7 @@ def slope_plot(
     both = pd.DataFrame({"pre": _numeric(data, pre), "post": _numeric(data, post)}).dropna()
     n = len(both)
     if not is_publishable(n, threshold):
-        return _suppressed_figure(n, threshold, language)
+        return _suppressed_figure(threshold, language)
     fig, ax = _new_figure(4.5, 4.5)
     segments = [((0.0, a), (1.0, b)) for a, b in both.itertuples(index=False)]
     ax.add_collection(
@@ -466,8 +467,7 @@ def forest_plot(
         shown = np.ones(len(data), dtype=bool)
     shown &= ~np.isnan(est)
     if not shown.any():
-        n_max = int(pd.to_numeric(data[n_col], errors="coerce").max()) if n_col and len(data) else 0
-        return _suppressed_figure(n_max, threshold, language)
+        return _suppressed_figure(threshold, language)
     fig, ax = _new_figure(7.0, 1.2 + 0.4 * len(data))
     y = np.arange(len(data), dtype="float64")
     segments = [
@@ -571,10 +571,7 @@ def item_total_plot(
     if n_col:
         shown &= np.array([is_publishable(v, minimum) for v in items[n_col]])
     if not shown.any():
-        n_max = (
-            int(pd.to_numeric(items[n_col], errors="coerce").max()) if n_col and len(items) else 0
-        )
-        return _suppressed_figure(n_max, minimum, language)
+        return _suppressed_figure(minimum, language)
     fig, ax = _new_figure(6.0, 1.0 + 0.35 * len(items))
     y = np.arange(len(items), dtype="float64")
     ax.add_collection(
